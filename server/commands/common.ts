@@ -1,0 +1,34 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { loadConfig, type Config } from '../config.ts';
+import { openStore } from '../store/open-store.ts';
+import type { ReportStore } from '../store/report-store.ts';
+
+/** Options every database-using command takes. */
+export function addStoreOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--db <url>', 'database: sqlite:PATH or postgres://… (env DMARC_LENS_DB; default sqlite:./dmarc-lens.db)'))
+    .addOption(new Option('--config <file>', 'JSON config file (env DMARC_LENS_CONFIG)'));
+}
+
+/** Loads the config, opens the store, runs `fn`, and always closes the store. */
+export async function withStore<T>(
+  flags: { db?: string; config?: string; redact?: boolean },
+  fn: (store: ReportStore, config: Config) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig(flags);
+  const store = await openStore(config.db);
+  try {
+    return await fn(store, config);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Parses a --from/--to date: YYYY-MM-DD (UTC day; `end` means the last second of it), ISO date-time, or epoch seconds. */
+export function parseDateOption(value: string, end = false): number {
+  if (/^\d+$/.test(value)) return Number(value);
+  const dayOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const ms = Date.parse(dayOnly ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(ms)) throw new InvalidArgumentError(`not a date: ${JSON.stringify(value)} (use YYYY-MM-DD or an ISO 8601 date-time)`);
+  return Math.floor(ms / 1000) + (dayOnly && end ? 86399 : 0);
+}

@@ -1,0 +1,82 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FatalError, InputRejected } from '../errors.ts';
+import type { InputSource } from './unpack-types.ts';
+
+export function fileSource(path: string): InputSource {
+  return { name: path, open: () => createReadStream(path, { highWaterMark: 256 * 1024 }) };
+}
+
+export function bufferSource(name: string, bytes: Buffer): InputSource {
+  return {
+    name,
+    async *open() {
+      yield bytes;
+    },
+  };
+}
+
+/** Reads all of stdin (it can be read only once, and quarantine may need the bytes again). */
+export async function stdinSource(maxBytes: number, stream: NodeJS.ReadableStream = process.stdin): Promise<InputSource> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buf.length;
+    if (size > maxBytes) {
+      const kept = Buffer.concat(parts);
+      return tooLargeSource('-', kept, maxBytes);
+    }
+    parts.push(buf);
+  }
+  return bufferSource('-', Buffer.concat(parts));
+}
+
+/** stdin beyond the input limit: what was read is kept for quarantine, unpacking refuses it. */
+function tooLargeSource(name: string, head: Buffer, maxBytes: number): InputSource {
+  return {
+    name,
+    async *open() {
+      yield head;
+      throw new InputRejected('too-large', `input larger than ${maxBytes} bytes (raise DMARC_LENS_MAX_INPUT_BYTES)`);
+    },
+  };
+}
+
+/**
+ * Expands the command-line paths: files as given, directories recursively (sorted, hidden entries skipped),
+ * '-' for stdin. An unreadable path is fatal.
+ */
+export async function* expandPaths(paths: string[]): AsyncGenerator<string> {
+  for (const path of paths) {
+    if (path === '-') {
+      yield path;
+      continue;
+    }
+    let info;
+    try {
+      info = await stat(path);
+    } catch (err) {
+      throw new FatalError('unreadable-path', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (info.isDirectory()) yield* walk(path);
+    else yield path;
+  }
+}
+
+async function* walk(dir: string): AsyncGenerator<string> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    throw new FatalError('unreadable-path', `cannot list ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(full);
+    else if (entry.isFile()) yield full;
+  }
+}

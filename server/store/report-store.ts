@@ -1,0 +1,106 @@
+import type {
+  AggregateHeader,
+  AggregateRecord,
+  FailureReport,
+  Origin,
+  ReasonCode,
+  ReportType,
+  TlsReport,
+} from '../domain/report-types.ts';
+
+export type SaveOutcome = { outcome: 'stored' | 'duplicate'; id: number };
+
+export interface QuarantineInput {
+  origin: Origin;
+  type: ReportType | null;
+  code: ReasonCode;
+  detail: string;
+  /** the raw input bytes (possibly truncated to Limits.maxQuarantineBytes) */
+  bytes: Buffer;
+  truncated: boolean;
+  /** sha256 hex of the complete raw input */
+  sha256: string;
+}
+
+export interface QuarantineRow {
+  id: number;
+  input: string;
+  member: string | null;
+  type: ReportType | null;
+  code: ReasonCode;
+  detail: string;
+  sha256: string;
+  size: number;
+  truncated: boolean;
+  receivedAt: number; // epoch seconds
+  resolvedAt: number | null; // set when a reprocess accounted for it
+}
+
+export interface ExportFilter {
+  /** policy domain (aggregate), reported domain (failure), policy domain (tls); case-insensitive */
+  domain?: string;
+  /** epoch seconds, inclusive: reports whose period ends at or after `from` */
+  from?: number;
+  /** epoch seconds, inclusive: reports whose period begins at or before `to` */
+  to?: number;
+}
+
+export interface StoredAggregate {
+  id: number;
+  header: AggregateHeader;
+  origin: Origin;
+  receivedAt: number;
+  records: AggregateRecord[];
+}
+
+export interface StoredFailure {
+  id: number;
+  report: FailureReport;
+  origin: Origin;
+  receivedAt: number;
+}
+
+export interface StoredTls {
+  id: number;
+  report: TlsReport;
+  origin: Origin;
+  receivedAt: number;
+}
+
+export interface StoreCounts {
+  aggregate: number;
+  records: number;
+  failure: number;
+  tls: number;
+  quarantine: number;
+}
+
+/**
+ * The one narrow storage interface. Dialect differences (SQLite / PostgreSQL) live behind it.
+ * All writes are atomic: a report is stored with all its records or not at all.
+ */
+export interface ReportStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * Stores an aggregate report. Records arrive in batches (streamed from the parser) and are written in one
+   * transaction with the header. If (org_name, report_id, policy domain, begin, end) — case-insensitive — is
+   * already stored, the batches are drained and `duplicate` is returned. If iterating `records` throws, the
+   * transaction is rolled back and the error is rethrown.
+   */
+  saveAggregate(header: AggregateHeader, records: AsyncIterable<AggregateRecord[]>, origin: Origin): Promise<SaveOutcome>;
+  /** `dedupKey` identifies the same failure report re-sent (computed by the pipeline). */
+  saveFailure(report: FailureReport, origin: Origin, dedupKey: string): Promise<SaveOutcome>;
+  /** unique on (org_name, report_id), case-insensitive */
+  saveTls(report: TlsReport, origin: Origin): Promise<SaveOutcome>;
+  /** unique on (sha256, member, code): the same bad input twice is one row. `isNew` false when it was known. */
+  saveQuarantine(q: QuarantineInput): Promise<{ id: number; isNew: boolean }>;
+
+  listAggregates(filter: ExportFilter): AsyncIterable<StoredAggregate>;
+  listFailures(filter: ExportFilter): AsyncIterable<StoredFailure>;
+  listTls(filter: ExportFilter): AsyncIterable<StoredTls>;
+  listQuarantine(filter: ExportFilter & { unresolvedOnly?: boolean }): AsyncIterable<QuarantineRow>;
+  getQuarantineBytes(id: number): Promise<Buffer | null>;
+  markQuarantineResolved(id: number): Promise<void>;
+  counts(): Promise<StoreCounts>;
+  close(): Promise<void>;
+}
