@@ -49,7 +49,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     else limits[key] = n;
   }
 
-  const db = flags.db ?? env.DMARC_LENS_DB ?? (typeof file.db === 'string' ? file.db : undefined) ?? DEFAULT_DB;
+  const db = flags.db ?? (env.DMARC_LENS_DB || undefined) ?? (typeof file.db === 'string' ? file.db : undefined) ?? DEFAULT_DB;
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(db)) problems.push(`database URL ${JSON.stringify(redactUrl(db))}: expected sqlite:PATH or postgres://…`);
 
   const redactEnv = env.DMARC_LENS_REDACT_FAILURES;

@@ -156,8 +156,28 @@ export interface TlsReport {
   policies: TlsPolicy[];
 }
 
+/**
+ * The receiving server's verdict on the report mail itself (its Authentication-Results header), so a report
+ * mailed by anyone to the rua address can be told apart from one really sent by the reporter.
+ */
+export interface MailAuthVerdict {
+  /** authserv-id of the Authentication-Results header that was trusted */
+  authservId: string | null;
+  dkim: string | null; // pass | fail | none | … (lower-case)
+  dkimDomain: string | null;
+  spf: string | null;
+  spfDomain: string | null;
+  dmarc: string | null;
+  /** domain of the report mail's From address */
+  fromDomain: string | null;
+  /** true when DKIM or SPF passed for a domain aligned with the From domain (or dmarc=pass) */
+  authenticated: boolean;
+}
+
 /** Where one report came from: a file path / mailbox uid, and the path inside its container. */
 export interface Origin {
   input: string;
   member: string | null;
+  /** set for reports that arrived by mail (IMAP) */
+  mailAuth?: MailAuthVerdict | null;
 }

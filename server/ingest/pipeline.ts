@@ -3,7 +3,7 @@
  * Every leaf an input yields ends as exactly one event: stored, duplicate or quarantined.
  */
 import { createHash } from 'node:crypto';
-import type { AggregateRecord, Origin, ReasonCode, ReportType } from '../domain/report-types.ts';
+import type { AggregateRecord, MailAuthVerdict, Origin, ReasonCode, ReportType } from '../domain/report-types.ts';
 import { InputRejected, rejectionOf } from '../errors.ts';
 import type { ReportStore } from '../store/report-store.ts';
 import type { Limits } from './limits.ts';
@@ -38,6 +38,8 @@ export interface PipelineOptions {
    * are quarantined as `foreign-domain`.
    */
   domains?: string[];
+  /** the Authentication-Results verdict of the mail the input came in (IMAP), stored with each report */
+  mailAuth?: MailAuthVerdict | null;
 }
 
 /** Ingests one input completely. Throws only for fatal problems (unreadable input, database errors). */
@@ -53,34 +55,40 @@ export async function ingestInput(input: InputSource, opts: PipelineOptions): Pr
 }
 
 async function ingestLeaf(input: InputSource, leaf: Unpacked, opts: PipelineOptions): Promise<IngestEvent> {
-  const origin: Origin = { input: input.name, member: leaf.member };
+  const where = { input: input.name, member: leaf.member };
+  const origin: Origin = { ...where, mailAuth: opts.mailAuth ?? null };
   const type: ReportType | null = leaf.kind === 'xml' ? 'aggregate' : leaf.kind === 'json' ? 'tls' : leaf.kind === 'failure' ? 'failure' : null;
   try {
     switch (leaf.kind) {
       case 'rejected':
-        return await quarantine(input, origin, null, leaf.code, leaf.detail, opts);
+        return await quarantine(input, where, null, leaf.code, leaf.detail, opts);
       case 'xml':
-        return await ingestAggregate(leaf.chunks, origin, opts);
+        return await ingestAggregate(leaf.chunks, origin, where, opts);
       case 'json': {
         const report = parseTlsReport(await collect(leaf.chunks, opts.limits.maxElementBytes * 16), opts.limits);
         checkDomain(report.policies.map((p) => p.policyDomain), opts);
         const saved = await opts.store.saveTls(report, origin);
-        return { ...origin, type, outcome: saved.outcome, id: saved.id, report_id: report.reportId, domain: report.policies[0]?.policyDomain ?? null };
+        return { ...where, type, outcome: saved.outcome, id: saved.id, report_id: report.reportId, domain: report.policies[0]?.policyDomain ?? null };
       }
       case 'failure': {
         const report = opts.redactFailures ? redactFailure(leaf.report) : leaf.report;
         const saved = await opts.store.saveFailure(report, origin, failureDedupKey(leaf.report));
-        return { ...origin, type, outcome: saved.outcome, id: saved.id, domain: report.reportedDomain };
+        return { ...where, type, outcome: saved.outcome, id: saved.id, domain: report.reportedDomain };
       }
     }
   } catch (err) {
     const rejection = rejectionOf(err);
     if (!rejection) throw err;
-    return await quarantine(input, origin, type, rejection.code, rejection.detail, opts);
+    return await quarantine(input, where, type, rejection.code, rejection.detail, opts);
   }
 }
 
-async function ingestAggregate(chunks: AsyncIterable<Buffer>, origin: Origin, opts: PipelineOptions): Promise<IngestEvent> {
+async function ingestAggregate(
+  chunks: AsyncIterable<Buffer>,
+  origin: Origin,
+  where: { input: string; member: string | null },
+  opts: PipelineOptions,
+): Promise<IngestEvent> {
   const events = parseAggregate(chunks, opts.limits);
   const first = await events.next();
   if (first.done || first.value.type !== 'header') throw new InputRejected('schema', 'the parser found no report header');
@@ -88,7 +96,7 @@ async function ingestAggregate(chunks: AsyncIterable<Buffer>, origin: Origin, op
   checkDomain([header.policy.domain], opts);
   let recordCount = 0;
   const saved = await opts.store.saveAggregate(header, recordBatches(events, (n) => (recordCount += n)), origin);
-  return { ...origin, type: 'aggregate', outcome: saved.outcome, id: saved.id, report_id: header.reportId, domain: header.policy.domain, records: recordCount };
+  return { ...where, type: 'aggregate', outcome: saved.outcome, id: saved.id, report_id: header.reportId, domain: header.policy.domain, records: recordCount };
 }
 
 async function* recordBatches(events: AsyncGenerator<AggregateEvent>, count: (n: number) => void): AsyncGenerator<AggregateRecord[]> {
@@ -131,8 +139,8 @@ async function quarantine(
   opts: PipelineOptions,
 ): Promise<IngestEvent> {
   const { bytes, sha256, truncated } = await readForQuarantine(input, opts.limits.maxQuarantineBytes);
-  const row = await opts.store.saveQuarantine({ origin, type, code, detail, bytes, truncated, sha256 });
-  return { ...origin, type, outcome: 'quarantined', id: row.id, reason: code, detail };
+  const row = await opts.store.saveQuarantine({ origin: { ...origin, mailAuth: opts.mailAuth ?? null }, type, code, detail, bytes, truncated, sha256 });
+  return { input: origin.input, member: origin.member, type, outcome: 'quarantined', id: row.id, reason: code, detail };
 }
 
 async function readForQuarantine(input: InputSource, max: number): Promise<{ bytes: Buffer; sha256: string; truncated: boolean }> {

@@ -1,0 +1,82 @@
+/**
+ * `npm run bench`: the benchmarks behind the figures in README.md. Not a test: it prints measurements.
+ *   npm run bench                 all sections
+ *   npm run bench -- ingest       only some sections (ingest, imap, enrich)
+ * Results are also written to bench/out/results.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getTestPostgres } from '../test/helpers/postgres.ts';
+import { buildLargeCorpus, buildMixedCorpus } from './corpus.ts';
+
+const OUT = fileURLToPath(new URL('./out/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+mkdirSync(OUT, { recursive: true });
+
+const wanted = new Set(process.argv.slice(2));
+const want = (s: string) => wanted.size === 0 || wanted.has(s);
+const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
+
+function runChild(db: string, dir: string): { seconds: number; records: number; reports: number; peakRssMb: number } {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/ingest-child.ts'), db, dir], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+function row(label: string, r: { seconds: number; records: number; reports: number; peakRssMb: number }): string {
+  return `${label.padEnd(34)} ${r.seconds.toFixed(2).padStart(7)} s ${String(r.reports).padStart(6)} reports ${String(r.records).padStart(8)} records ${Math.round(r.records / r.seconds).toLocaleString('en').padStart(9)} rec/s  peak RSS ${r.peakRssMb} MB`;
+}
+
+if (want('ingest')) {
+  console.log('building corpora (cached in bench/out/) …');
+  const mixed = buildMixedCorpus(join(OUT, 'corpus-a'));
+  const large = await buildLargeCorpus(join(OUT, 'corpus-b'));
+  const ingest: Record<string, unknown> = {};
+  const tmp = mkdtempSync(join(tmpdir(), 'dmarc-lens-bench-'));
+  try {
+    for (const [name, dir] of [['a: 1,000 reports x 50 records', mixed], ['b: 1 report x 200,000 records', large]] as const) {
+      const r = runChild(`sqlite:${join(tmp, `${name[0]}.db`)}`, dir);
+      ingest[`sqlite ${name}`] = r;
+      console.log(row(`sqlite   ${name}`, r));
+    }
+    const pg = await getTestPostgres();
+    if (pg) {
+      try {
+        for (const [name, dir] of [['a: 1,000 reports x 50 records', mixed], ['b: 1 report x 200,000 records', large]] as const) {
+          const r = runChild(pg.url, dir);
+          ingest[`postgres ${name}`] = r;
+          console.log(row(`postgres ${name}`, r));
+        }
+      } finally {
+        await pg.cleanup();
+      }
+    } else {
+      console.log('postgres: skipped (no PostgreSQL reachable and none could be started)');
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  results.ingest = ingest;
+}
+
+async function optionalSection(name: string, modulePath: string, fn: string): Promise<void> {
+  if (!want(name)) return;
+  try {
+    const mod = (await import(modulePath)) as Record<string, () => Promise<unknown>>;
+    const run = mod[fn];
+    if (!run) throw new Error(`${modulePath} has no ${fn}`);
+    const r = await run();
+    results[name] = r;
+    console.log(`${name}: ${JSON.stringify(r)}`);
+  } catch (err) {
+    console.log(`${name}: not run (${(err as Error).message})`);
+  }
+}
+
+await optionalSection('imap', './imap.ts', 'runImapBench');
+await optionalSection('enrich', './enrich.ts', 'runEnrichBench');
+
+writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+console.log(`results written to ${join(OUT, 'results.json')}`);
