@@ -1,0 +1,12 @@
+import { AsnDatabase } from '../server/enrich/asn-db.ts';
+import { CountryDatabase } from '../server/enrich/country-db.ts';
+import { ipInCidr } from '../server/enrich/ip-address.ts';
+const m0 = process.memoryUsage();
+const db = new AsnDatabase();
+for (const ip of ['8.8.8.8', '1.1.1.1', '2001:4860:4860::8888', '10.0.0.1', '::ffff:8.8.8.8', '2606:4700:4700::1111', '40.107.22.52', '209.85.220.41', '167.89.0.1']) console.log(ip, db.lookup(ip));
+global.gc?.();
+const m1 = process.memoryUsage();
+console.log(db.stats(), 'heap+ MB', ((m1.heapUsed - m0.heapUsed) / 1e6).toFixed(1), 'ab+ MB', ((m1.arrayBuffers - m0.arrayBuffers) / 1e6).toFixed(1), 'rss', (m1.rss/1e6).toFixed(0));
+const c = new CountryDatabase();
+console.log(c.lookup('8.8.8.8'), c.lookup('2001:4860:4860::8888'), c.lookup('bad'), c.stats());
+console.log(ipInCidr('192.0.2.5', '192.0.2.0/24'), ipInCidr('192.0.2.5', '2001:db8::/32'), ipInCidr('2001:db8::1','2001:db8::/32'), ipInCidr('192.0.2.5','192.0.2.5'), ipInCidr('::ffff:192.0.2.5','192.0.2.0/24'));

@@ -1,0 +1,78 @@
+/**
+ * The DNS resolver used by enrichment (and later the record checks): node's c-ares resolver with a
+ * per-query timeout, pointed at `--resolver IP:PORT` / DMARC_LENS_RESOLVER when given (a test server on
+ * loopback, a local cache), otherwise at the system resolvers.
+ */
+import { promises as dnsPromises } from 'node:dns';
+import { isIP } from 'node:net';
+
+export const RESOLVER_ENV = 'DMARC_LENS_RESOLVER';
+
+/**
+ * The three look-ups reverse DNS needs; node's `dns.promises.Resolver` satisfies it, tests may fake it.
+ * (Not `reverse()`: it goes through getHostByAddr, which reports every failure, timeouts included, as ENOTFOUND.)
+ */
+export interface ReverseResolver {
+  resolvePtr(name: string): Promise<string[]>;
+  resolve4(name: string): Promise<string[]>;
+  resolve6(name: string): Promise<string[]>;
+}
+
+export interface ResolverOptions {
+  /** servers in node's setServers format ("127.0.0.1:5353", "[::1]:53"); default: the system's */
+  servers?: string[];
+  /** per-query timeout (c-ares initial timeout), milliseconds; default 2000 */
+  timeoutMs?: number;
+  /** attempts per server; default 1 */
+  tries?: number;
+}
+
+export const DEFAULT_DNS_TIMEOUT_MS = 2000;
+
+export function createResolver(opts: ResolverOptions = {}): dnsPromises.Resolver {
+  const r = new dnsPromises.Resolver({ timeout: opts.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS, tries: opts.tries ?? 1 });
+  if (opts.servers && opts.servers.length > 0) r.setServers(opts.servers);
+  return r;
+}
+
+/**
+ * Parses "IP", "IP:PORT", "[IPv6]:PORT" or a comma-separated list of them into node's setServers format.
+ * Returns null when any entry is malformed (so config loading can list the problem).
+ */
+export function parseResolverSpec(spec: string): string[] | null {
+  const out: string[] = [];
+  for (const part of spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+    let host: string;
+    let port: string | null = null;
+    const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(part);
+    if (bracket) {
+      host = bracket[1]!;
+      port = bracket[2] ?? null;
+    } else if (isIP(part) === 6) {
+      host = part;
+    } else {
+      const m = /^([^:]+)(?::(\d+))?$/.exec(part);
+      if (!m) return null;
+      host = m[1]!;
+      port = m[2] ?? null;
+    }
+    const kind = isIP(host);
+    if (kind === 0) return null;
+    if (port !== null && (Number(port) < 1 || Number(port) > 65535)) return null;
+    const h = kind === 6 ? `[${host}]` : host;
+    out.push(port === null ? host : `${h}:${port}`);
+  }
+  return out.length > 0 ? out : null;
+}
+
+/**
+ * The servers to use: the flag wins over the environment; undefined means the system resolvers.
+ * Throws a RangeError naming the bad value (the CLI turns it into a config problem).
+ */
+export function resolverServersFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  const raw = flag ?? env[RESOLVER_ENV];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const servers = parseResolverSpec(raw);
+  if (!servers) throw new RangeError(`resolver ${JSON.stringify(raw)}: expected IP, IP:PORT or [IPv6]:PORT (comma-separated)`);
+  return servers;
+}

@@ -1,0 +1,191 @@
+import type { AggregateHeader, AggregateRecord, Origin } from '../domain/report-types.ts';
+import type { Driver, Row, SqlRunner, SqlValue } from './driver.ts';
+import type { ExportFilter, SaveOutcome, StoredAggregate } from './report-store.ts';
+import { keyText } from './report-keys.ts';
+import { int, intOrNull, json, text, textOrNull } from './row-decode.ts';
+import { insertRowSql, keysetPages, PAGE_SIZE, Where } from './sql-build.ts';
+
+const RECORD_COLUMNS = [
+  'report_id', 'ordinal', 'source_ip', 'message_count', 'disposition', 'dkim_eval', 'spf_eval', 'header_from',
+  'envelope_from', 'envelope_to', 'override_reasons', 'dkim', 'spf', 'problems',
+] as const;
+
+/** rows collected across the parser's batches before they are written, so statements stay full-sized */
+const WRITE_CHUNK_ROWS = 2000;
+
+export async function saveAggregate(
+  driver: Driver,
+  header: AggregateHeader,
+  records: AsyncIterable<AggregateRecord[]>,
+  origin: Origin,
+  receivedAt: number,
+): Promise<SaveOutcome> {
+  const outcome = await driver.transaction(async (tx): Promise<SaveOutcome> => {
+    const { sql, params } = insertRowSql('aggregate_reports', headerValues(header, origin, receivedAt));
+    const inserted = await tx.query(`${sql} ON CONFLICT DO NOTHING RETURNING id`, params);
+    if (!inserted[0]) return { outcome: 'duplicate', id: await existingId(tx, header) };
+    const id = int(inserted[0], 'id');
+    // one preallocated buffer of row values, written whenever it is full (so memory stays bounded)
+    const width = RECORD_COLUMNS.length;
+    const pending: SqlValue[] = new Array<SqlValue>(WRITE_CHUNK_ROWS * width);
+    let filled = 0;
+    let recordCount = 0;
+    let messageCount = 0;
+    for await (const batch of records) {
+      for (const record of batch) {
+        setRecordValues(pending, filled, id, record);
+        filled += width;
+        recordCount++;
+        messageCount += Number.isFinite(record.count) ? record.count : 0;
+        if (filled === pending.length) {
+          await tx.insertMany('aggregate_records', RECORD_COLUMNS, pending);
+          filled = 0;
+        }
+      }
+    }
+    if (filled > 0) await tx.insertMany('aggregate_records', RECORD_COLUMNS, pending.slice(0, filled));
+    // header.errors may have grown while the records were parsed
+    await tx.query('UPDATE aggregate_reports SET errors = ?, record_count = ?, message_count = ? WHERE id = ?', [
+      JSON.stringify(header.errors),
+      recordCount,
+      messageCount,
+      id,
+    ]);
+    return { outcome: 'stored', id };
+  });
+  if (outcome.outcome === 'duplicate') {
+    // the caller's parser still has to run to its end (and may still reject the input)
+    for await (const _batch of records);
+  }
+  return outcome;
+}
+
+async function existingId(tx: SqlRunner, header: AggregateHeader): Promise<number> {
+  const rows = await tx.query(
+    `SELECT id FROM aggregate_reports
+     WHERE key_org = ? AND key_report_id = ? AND key_domain = ? AND period_begin = ? AND period_end = ?`,
+    [keyText(header.orgName), keyText(header.reportId), keyText(header.policy.domain), header.begin, header.end],
+  );
+  if (!rows[0]) throw new Error(`aggregate report ${header.reportId}: insert conflicted but no stored report matches`);
+  return int(rows[0], 'id');
+}
+
+function headerValues(h: AggregateHeader, origin: Origin, receivedAt: number): Record<string, SqlValue> {
+  const p = h.policy;
+  return {
+    xml_schema: h.xmlSchema,
+    org_name: h.orgName,
+    org_email: h.orgEmail,
+    org_extra_contact_info: h.orgExtraContactInfo,
+    report_id: h.reportId,
+    period_begin: h.begin,
+    period_end: h.end,
+    errors: JSON.stringify(h.errors),
+    generator: h.generator,
+    policy_domain: p.domain,
+    policy_adkim: p.adkim,
+    policy_aspf: p.aspf,
+    policy_p: p.p,
+    policy_sp: p.sp,
+    policy_np: p.np,
+    policy_pct: p.pct,
+    policy_fo: p.fo,
+    policy_testing: p.testing,
+    policy_discovery_method: p.discoveryMethod,
+    origin_input: origin.input,
+    origin_member: origin.member,
+    received_at: receivedAt,
+    key_org: keyText(h.orgName),
+    key_report_id: keyText(h.reportId),
+    key_domain: keyText(p.domain),
+  };
+}
+
+/** writes the record's values into `out` from `at`, in RECORD_COLUMNS order */
+function setRecordValues(out: SqlValue[], at: number, reportId: number, r: AggregateRecord): void {
+  out[at] = reportId;
+  out[at + 1] = r.ordinal;
+  out[at + 2] = r.sourceIp;
+  out[at + 3] = r.count;
+  out[at + 4] = r.disposition;
+  out[at + 5] = r.dkimEval;
+  out[at + 6] = r.spfEval;
+  out[at + 7] = r.headerFrom;
+  out[at + 8] = r.envelopeFrom;
+  out[at + 9] = r.envelopeTo;
+  out[at + 10] = jsonArray(r.overrideReasons);
+  out[at + 11] = jsonArray(r.dkim);
+  out[at + 12] = jsonArray(r.spf);
+  out[at + 13] = jsonArray(r.problems);
+}
+
+/** JSON text of an array; the usual empty one without the serializer */
+function jsonArray(items: readonly unknown[]): string {
+  return items.length === 0 ? '[]' : JSON.stringify(items);
+}
+
+export async function* listAggregates(driver: Driver, filter: ExportFilter): AsyncGenerator<StoredAggregate> {
+  const rows = keysetPages((after) => {
+    const where = new Where();
+    if (filter.domain !== undefined) where.add('key_domain = ?', keyText(filter.domain));
+    if (filter.from !== undefined) where.add('period_end >= ?', filter.from);
+    if (filter.to !== undefined) where.add('period_begin <= ?', filter.to);
+    if (after) where.add('(period_begin, id) > (?, ?)', after[0], after[1]);
+    return driver.query(`SELECT * FROM aggregate_reports ${where} ORDER BY period_begin, id LIMIT ${PAGE_SIZE}`, where.params);
+  }, 'period_begin');
+  for await (const row of rows) {
+    const id = int(row, 'id');
+    const records = await driver.query('SELECT * FROM aggregate_records WHERE report_id = ? ORDER BY ordinal', [id]);
+    yield {
+      id,
+      header: headerOf(row),
+      origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member') },
+      receivedAt: int(row, 'received_at'),
+      records: records.map(recordOf),
+    };
+  }
+}
+
+function headerOf(row: Row): AggregateHeader {
+  return {
+    xmlSchema: text(row, 'xml_schema'),
+    orgName: textOrNull(row, 'org_name'),
+    orgEmail: textOrNull(row, 'org_email'),
+    orgExtraContactInfo: textOrNull(row, 'org_extra_contact_info'),
+    reportId: text(row, 'report_id'),
+    begin: int(row, 'period_begin'),
+    end: int(row, 'period_end'),
+    errors: json<string[]>(row, 'errors'),
+    generator: textOrNull(row, 'generator'),
+    policy: {
+      domain: textOrNull(row, 'policy_domain'),
+      adkim: textOrNull(row, 'policy_adkim'),
+      aspf: textOrNull(row, 'policy_aspf'),
+      p: textOrNull(row, 'policy_p'),
+      sp: textOrNull(row, 'policy_sp'),
+      np: textOrNull(row, 'policy_np'),
+      pct: intOrNull(row, 'policy_pct'),
+      fo: textOrNull(row, 'policy_fo'),
+      testing: textOrNull(row, 'policy_testing'),
+      discoveryMethod: textOrNull(row, 'policy_discovery_method'),
+    },
+  };
+}
+
+function recordOf(row: Row): AggregateRecord {
+  return {
+    ordinal: int(row, 'ordinal'),
+    sourceIp: textOrNull(row, 'source_ip'),
+    count: int(row, 'message_count'),
+    disposition: textOrNull(row, 'disposition'),
+    dkimEval: textOrNull(row, 'dkim_eval'),
+    spfEval: textOrNull(row, 'spf_eval'),
+    overrideReasons: json(row, 'override_reasons'),
+    headerFrom: textOrNull(row, 'header_from'),
+    envelopeFrom: textOrNull(row, 'envelope_from'),
+    envelopeTo: textOrNull(row, 'envelope_to'),
+    dkim: json(row, 'dkim'),
+    spf: json(row, 'spf'),
+    problems: json(row, 'problems'),
+  };
+}

@@ -1,0 +1,11 @@
+import type { ColumnTypes } from '../driver.ts';
+
+/**
+ * One numbered schema step. `sql` receives the dialect's column types, so one text serves SQLite and PostgreSQL.
+ * To add a step: create `NNN-what-it-does.ts` exporting a Migration with the next version, and list it in index.ts.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql(t: ColumnTypes): string;
+}

@@ -1,0 +1,50 @@
+import { FatalError } from '../errors.ts';
+import { parseDbUrl, redactDbUrl } from './db-url.ts';
+import type { Driver } from './driver.ts';
+import { applyMigrations } from './migrate.ts';
+import { MIGRATIONS } from './migrations/index.ts';
+import { openPostgresDriver } from './postgres-driver.ts';
+import type { ReportStore } from './report-store.ts';
+import { openSqliteDriver } from './sqlite-driver.ts';
+import { createSqlReportStore, type Clock } from './sql-report-store.ts';
+
+export interface OpenStoreOptions {
+  /** epoch seconds "now" used for received_at / resolved_at (tests) */
+  now?: Clock;
+}
+
+/**
+ * 'sqlite:PATH' (PATH may be relative; 'sqlite::memory:' for tests) or 'postgres://…' / 'postgresql://…'.
+ * Applies pending migrations. Throws FatalError('database-unreachable' | 'bad-db-url' | 'migration-failed', message)
+ * with a message naming the URL without its password.
+ */
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<ReportStore> {
+  const target = parseDbUrl(url);
+  const shown = redactDbUrl(url);
+  let driver: Driver;
+  try {
+    driver = target.dialect === 'sqlite' ? await openSqliteDriver(target.path) : await openPostgresDriver(target.url);
+  } catch (err) {
+    throw new FatalError('database-unreachable', `cannot open database ${shown}: ${describe(err)}`, { cause: err });
+  }
+  try {
+    await applyMigrations(driver, MIGRATIONS);
+  } catch (err) {
+    await driver.close().catch(() => {});
+    if (err instanceof FatalError) throw new FatalError(err.code, `database ${shown}: ${err.message}`, { cause: err });
+    throw new FatalError('migration-failed', `cannot migrate database ${shown}: ${describe(err)}`, { cause: err });
+  }
+  return createSqlReportStore(driver, options.now);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) {
+    return err.errors.map((e) => describe(e)).join('; ');
+  }
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const message = err.message || String(code ?? err.name);
+    return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
+  }
+  return String(err);
+}
