@@ -1,7 +1,9 @@
 /** The `dmarc-lens` command: wires the sub-commands together; each lives in server/commands/. */
 import { Command, CommanderError } from 'commander';
+import { registerCheckCommand } from './commands/check.ts';
 import { registerExportCommand } from './commands/export.ts';
 import { registerIngestCommand } from './commands/ingest.ts';
+import { registerPollCommand } from './commands/poll.ts';
 import { registerReprocessCommand } from './commands/reprocess.ts';
 import { FatalError } from './errors.ts';
 
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
   registerIngestCommand(program);
   registerExportCommand(program);
   registerReprocessCommand(program);
+  registerPollCommand(program);
+  registerCheckCommand(program);
   return program;
 }
 

@@ -74,6 +74,7 @@ export interface RecordAuth {
   dkimPassDomains: string[];
 }
 
+const isPass = (v: string | null | undefined): boolean => v?.trim().toLowerCase() === 'pass';
 const FORWARD_REASONS = new Set(['forwarded', 'mailing_list', 'trusted_forwarder']);
 const ARC_COMMENT = /\barc\b/i;
 
@@ -82,7 +83,7 @@ const ARC_COMMENT = /\barc\b/i;
  */
 export function keySignature(dkim: readonly DkimResult[], headerFrom: string | null, adkim: string | null): DkimResult | null {
   const aligned = (d: DkimResult) => isAligned(headerFrom, d.domain, adkim);
-  const pass = (d: DkimResult) => d.result === 'pass';
+  const pass = (d: DkimResult) => isPass(d.result);
   return dkim.find((d) => aligned(d) && pass(d)) ?? dkim.find(aligned) ?? dkim.find(pass) ?? dkim[0] ?? null;
 }
 
@@ -92,14 +93,14 @@ export function keySignature(dkim: readonly DkimResult[], headerFrom: string | n
  */
 export function evaluateRecord(rec: AggregateRecord, policy: PolicyForAlignment): RecordAuth {
   const headerFrom = cleanDomain(rec.headerFrom) ?? cleanDomain(policy.domain);
-  const dkimAligned = rec.dkim.some((d) => d.result === 'pass' && isAligned(headerFrom, d.domain, policy.adkim)) || rec.dkimEval === 'pass';
-  const mailFrom = rec.spf.filter((s) => s.scope !== 'helo');
+  const dkimAligned = rec.dkim.some((d) => isPass(d.result) && isAligned(headerFrom, d.domain, policy.adkim)) || isPass(rec.dkimEval);
+  const mailFrom = rec.spf.filter((s) => s.scope?.trim().toLowerCase() !== 'helo');
   const spfResults = mailFrom.length > 0 ? mailFrom : rec.spf;
   const spfAligned =
-    spfResults.some((s) => s.result === 'pass' && isAligned(headerFrom, s.domain ?? rec.envelopeFrom, policy.aspf)) || rec.spfEval === 'pass';
+    spfResults.some((s) => isPass(s.result) && isAligned(headerFrom, s.domain ?? rec.envelopeFrom, policy.aspf)) || isPass(rec.spfEval);
   const arcEvidence = rec.overrideReasons.some((o) => o.comment !== null && ARC_COMMENT.test(o.comment));
   const forwardEvidence = arcEvidence || rec.overrideReasons.some((o) => FORWARD_REASONS.has(o.type.trim().toLowerCase()));
-  const dkimPassDomains = [...new Set(rec.dkim.filter((d) => d.result === 'pass').map((d) => cleanDomain(d.domain)).filter((d): d is string => d !== null))];
+  const dkimPassDomains = [...new Set(rec.dkim.filter((d) => isPass(d.result)).map((d) => cleanDomain(d.domain)).filter((d): d is string => d !== null))];
   return {
     headerFrom,
     dkimAligned,
@@ -195,7 +196,7 @@ export function addRecordToGroups(
     const t = o.type.trim().toLowerCase() || 'unspecified';
     g.overrideReasons[t] = (g.overrideReasons[t] ?? 0) + count;
   }
-  const r = auth.signature?.result ?? 'none';
+  const r = auth.signature?.result?.trim().toLowerCase() || 'none';
   g.keyResults[r] = (g.keyResults[r] ?? 0) + count;
   for (const d of auth.dkimPassDomains) addDistinct(g.dkimPassDomains, d);
   addDistinct(g.headerFromDomains, auth.headerFrom);

@@ -11,7 +11,7 @@ import { sharedCountryDatabase } from './country-db.ts';
 import { DEFAULT_TTLS, ttlFor, type EnrichErrorKind, type EnrichTtls, type Enrichment, type EnrichmentCache } from './enrichment.ts';
 import { parseIp } from './ip-address.ts';
 import { createLimiter } from './limiter.ts';
-import { DEFAULT_DNS_TIMEOUT_MS, createResolver, type ReverseResolver } from './resolver.ts';
+import { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, createResolver, queryDeadlineMs, type ReverseResolver } from './resolver.ts';
 import { reverseLookup } from './reverse-dns.ts';
 
 export interface EnrichProgress {
@@ -129,9 +129,8 @@ async function lookUp(raw: string, resolver: ReverseResolver, opts: EnrichOption
   if (!parsed) {
     return { ip: raw, ptr: null, forwardConfirmed: null, baseDomain: null, asn: null, asOrg: null, country: null, dnsError: 'bad-ip', enrichedAt: now };
   }
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS;
-  const tries = opts.tries ?? 1;
-  const rdns = await reverseLookup(parsed.text, resolver, timeoutMs * tries + 1000);
+  const deadline = queryDeadlineMs(opts.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS, opts.tries ?? DEFAULT_DNS_TRIES);
+  const rdns = await reverseLookup(parsed.text, resolver, deadline);
   const asn = safeSync(() => (opts.asn ?? sharedAsnDatabase()).lookup(parsed.text));
   const country = safeSync(() => (opts.country ?? sharedCountryDatabase()).lookup(parsed.text));
   return {

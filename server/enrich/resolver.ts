@@ -23,14 +23,20 @@ export interface ResolverOptions {
   servers?: string[];
   /** per-query timeout (c-ares initial timeout), milliseconds; default 2000 */
   timeoutMs?: number;
-  /** attempts per server; default 1 */
+  /** attempts per server (a lost UDP packet is retried); default 2 */
   tries?: number;
 }
 
 export const DEFAULT_DNS_TIMEOUT_MS = 2000;
+export const DEFAULT_DNS_TRIES = 2;
+
+/** The longest one query can take in c-ares (each retry round doubles the timeout), plus a second of slack. */
+export function queryDeadlineMs(timeoutMs: number, tries: number): number {
+  return timeoutMs * (2 ** Math.max(1, tries) - 1) + 1000;
+}
 
 export function createResolver(opts: ResolverOptions = {}): dnsPromises.Resolver {
-  const r = new dnsPromises.Resolver({ timeout: opts.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS, tries: opts.tries ?? 1 });
+  const r = new dnsPromises.Resolver({ timeout: opts.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS, tries: opts.tries ?? DEFAULT_DNS_TRIES });
   if (opts.servers && opts.servers.length > 0) r.setServers(opts.servers);
   return r;
 }

@@ -115,6 +115,7 @@ export class AggregateBuilder implements XmlSink {
       if (name === 'extensions' || name === 'extension') this.opaqueDepth = depth;
       return;
     }
+    if (section === RECORD && this.recordCount === 0) this.checkSize();
     this.section = section;
     this.sectionDepth = depth;
     this.sectionStart = this.offset();

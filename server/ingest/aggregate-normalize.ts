@@ -69,7 +69,11 @@ export function parseEpoch(v: string | null, what: string, note: (message: strin
   return Number.isSafeInteger(seconds) ? seconds : null;
 }
 
-export type IpParse = { ip: string; ok: true } | { ip: string; ok: false };
+/** `ok` false: not an IP address; `ip` is then the text as given */
+export interface IpParse {
+  ip: string;
+  ok: boolean;
+}
 
 /** IPv4 as dotted decimal without leading zeros, IPv6 lower-case compressed (RFC 5952); else kept as text. */
 export function normalizeIp(v: string): IpParse {

@@ -48,7 +48,7 @@ export class NameTable {
     private readonly siblings: ReadonlySet<string>,
   ) {}
 
-  /** the name s[start, end) whose characters hash to `hash` */
+  /** the name s[start, end); `hash` is the caller's (h * 31 + charCode) | 0 over its characters */
   get(s: string, start: number, end: number, hash: number): ElementName {
     const slot = hash & (TABLE_SIZE - 1);
     const known = this.slots[slot];
@@ -68,11 +68,4 @@ export function matchAt(s: string, at: number, word: string): boolean {
   if (at + len > s.length) return false;
   for (let k = 0; k < len; k++) if (s.charCodeAt(at + k) !== word.charCodeAt(k)) return false;
   return true;
-}
-
-/** the hash NameTable.get expects, over s[start, end) */
-export function nameHash(s: string, start: number, end: number): number {
-  let h = 0;
-  for (let k = start; k < end; k++) h = (Math.imul(h, 31) + s.charCodeAt(k)) | 0;
-  return h;
 }

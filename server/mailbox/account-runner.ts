@@ -45,7 +45,7 @@ export async function runAccount(account: ImapAccount, opts: AccountRunOptions):
     let session: ImapSession | null = null;
     try {
       session = await ImapSession.open(account, opts.timings, opts.signal);
-      log(`connected, ${describeAccount(account)}`);
+      log(`connected, ${describeAccount(account)}${opts.once ? '' : `, ${session.waitMode}`}`);
       for (;;) {
         session.takeNews();
         const ctx = { client: session.client, account, uidValidity: session.uidValidity, sink: opts.sink, limits: opts.limits, attempts, authservId: opts.authservId };

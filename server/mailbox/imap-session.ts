@@ -75,6 +75,11 @@ export class ImapSession {
     return mailbox.uidValidity;
   }
 
+  /** how new mail is noticed on this connection, for the log */
+  get waitMode(): string {
+    return this.client.capabilities.has('IDLE') ? 'IDLE' : `no IDLE, polling every ${this.account.pollSeconds} s`;
+  }
+
   get usable(): boolean {
     return this.client.usable;
   }

@@ -19,14 +19,8 @@ export interface OpenStoreOptions {
  * with a message naming the URL without its password.
  */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<ReportStore> {
-  const target = parseDbUrl(url);
+  const driver = await openDriver(url);
   const shown = redactDbUrl(url);
-  let driver: Driver;
-  try {
-    driver = target.dialect === 'sqlite' ? await openSqliteDriver(target.path) : await openPostgresDriver(target.url);
-  } catch (err) {
-    throw new FatalError('database-unreachable', `cannot open database ${shown}: ${describe(err)}`, { cause: err });
-  }
   try {
     await applyMigrations(driver, MIGRATIONS);
   } catch (err) {
@@ -35,6 +29,16 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     throw new FatalError('migration-failed', `cannot migrate database ${shown}: ${describe(err)}`, { cause: err });
   }
   return createSqlReportStore(driver, options.now);
+}
+
+/** The connection alone, without migrations (for openStore, tests and maintenance tools). */
+export async function openDriver(url: string): Promise<Driver> {
+  const target = parseDbUrl(url);
+  try {
+    return target.dialect === 'sqlite' ? await openSqliteDriver(target.path) : await openPostgresDriver(target.url);
+  } catch (err) {
+    throw new FatalError('database-unreachable', `cannot open database ${redactDbUrl(url)}: ${describe(err)}`, { cause: err });
+  }
 }
 
 function describe(err: unknown): string {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -17,12 +18,16 @@ const STATEMENT_CACHE_SIZE = 256;
  */
 const fileMutexes = new Map<string, { mutex: AsyncMutex; users: number }>();
 
+/** the write lock held by the current async context (a transaction body, and the iterables it consumes) */
+const heldLock = new AsyncLocalStorage<AsyncMutex>();
+
 type Connection = Database.Database;
 
 export async function openSqliteDriver(file: string): Promise<Driver> {
   const memory = file === ':memory:';
   const path = memory ? file : resolve(file);
   const writer = connect(path, false);
+  let reader: Connection | null = null;
   try {
     await retryWhileBusy(() => {
       // larger pages make bulk record inserts markedly faster; only takes effect on a new database file
@@ -32,13 +37,13 @@ export async function openSqliteDriver(file: string): Promise<Driver> {
       writer.pragma('foreign_keys = ON');
       writer.pragma('cache_size = -65536');
     });
+    // A second connection reads committed data while a write transaction is open (WAL). An in-memory database
+    // has only one connection, so its reads wait for the write transaction instead.
+    if (!memory) reader = connect(path, true);
   } catch (err) {
     writer.close();
     throw err;
   }
-  // A second connection reads committed data while a write transaction is open (WAL). An in-memory database
-  // has only one connection, so its reads wait for the write transaction instead.
-  const reader = memory ? null : connect(path, true);
   let shared = memory ? undefined : fileMutexes.get(path);
   if (!shared) {
     shared = { mutex: new AsyncMutex(), users: 0 };
@@ -92,11 +97,13 @@ class SqliteDriver implements Driver {
   async query(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
     const reader = this.#reader;
     if (reader) return this.#run(reader, sql, params);
+    this.#refuseNested();
     return this.#mutex.run(async () => this.#run(this.#writer, sql, params));
   }
 
-  transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
-    return this.#mutex.run(async () => {
+  async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    this.#refuseNested();
+    return this.#mutex.run(() => heldLock.run(this.#mutex, async () => {
       const db = this.#writer;
       await retryWhileBusy(() => db.exec('BEGIN IMMEDIATE'));
       try {
@@ -107,7 +114,17 @@ class SqliteDriver implements Driver {
         if (db.inTransaction) db.exec('ROLLBACK');
         throw err;
       }
-    });
+    }));
+  }
+
+  /**
+   * A store call made while this file's write lock is held by the same async flow — e.g. from inside the records
+   * iterable handed to saveAggregate — would wait for itself forever. Fail loudly instead of hanging.
+   */
+  #refuseNested(): void {
+    if (heldLock.getStore() === this.#mutex) {
+      throw new Error('store called from inside one of its own write transactions (e.g. from a records iterable); this would deadlock');
+    }
   }
 
   async close(): Promise<void> {

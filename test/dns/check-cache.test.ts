@@ -23,7 +23,7 @@ function setup(options: Partial<ConstructorParameters<typeof CachedChecker>[0]> 
   let now = Date.parse('2026-11-25T12:00:00Z');
   const clock = { advance: (s: number) => (now += s * 1000), now: () => new Date(now) };
   // the resolver's own cache is off, so TTLs come straight from the server (or the fixed TXT/MX default)
-  const inner = createResolver({ servers: [dns.address], timeoutMs: 2000, tries: 1, cache: false, defaultTtlSec: 7200, negativeTtlSec: 900 });
+  const inner = createResolver({ servers: [dns.address], timeoutMs: 2000, tries: 2, cache: false, defaultTtlSec: 7200, negativeTtlSec: 900 });
   let runs = 0;
   const lookup: DnsLookup = {
     txt: (n) => inner.txt(n),

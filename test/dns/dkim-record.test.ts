@@ -73,7 +73,7 @@ describe('checkDkim against the loopback DNS server', () => {
   });
 
   it('joins a 2048-bit key split over two TXT strings, and tells missing selectors apart', async () => {
-    const lookup = createResolver({ servers: [dns.address], timeoutMs: 2000, tries: 1 });
+    const lookup = createResolver({ servers: [dns.address], timeoutMs: 2000, tries: 2 });
     const records = await checkDkim('dkim.test', ['S2048', 's1024', 'missing', 'other', 'bad selector!'], lookup);
     const byName = new Map(records.map((r) => [r.name, r]));
     const split = byName.get('s2048._domainkey.dkim.test');
@@ -87,7 +87,7 @@ describe('checkDkim against the loopback DNS server', () => {
   });
 
   it('flags historic ADSP, SSP and DomainKeys records only when present', async () => {
-    const lookup = createResolver({ servers: [dns.address], timeoutMs: 2000, tries: 1 });
+    const lookup = createResolver({ servers: [dns.address], timeoutMs: 2000, tries: 2 });
     const seed = (await checkDkim('seed.test', [], lookup)).flatMap((r) => r.findings.map((f) => f.code));
     expect(seed).toEqual(['dkim-no-selectors', 'adsp-obsolete', 'ssp-obsolete', 'domainkeys-policy-obsolete']);
     const good = (await checkDkim('good.test', ['s2048'], lookup)).map((r) => r.name);

@@ -13,7 +13,7 @@ let lookup: CachingResolver;
 
 beforeAll(async () => {
   dns = await startFakeDns(ZONE);
-  lookup = createResolver({ servers: [dns.address], timeoutMs: 2000, tries: 1 });
+  lookup = createResolver({ servers: [dns.address], timeoutMs: 2000, tries: 2 });
 });
 afterAll(async () => {
   await dns.stop();

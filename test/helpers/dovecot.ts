@@ -59,7 +59,11 @@ export interface DovecotOptions {
    * or MOVE would otherwise wait for the disk)
    */
   fsync?: boolean;
+  /** behave like an old IMAP4rev1 server: no IDLE, no MOVE, no UIDPLUS (clients must poll and COPY + EXPUNGE) */
+  legacy?: boolean;
 }
+
+const LEGACY_CAPABILITIES = 'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+ NAMESPACE CHILDREN UNSELECT';
 
 export async function startDovecot(options: DovecotOptions = {}): Promise<Dovecot> {
   const binary = dovecotBinary();
@@ -69,7 +73,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
   const [port, tlsPort] = [await freePort(), await freePort()];
   const user = 'dmarc';
   const pass = 'secret-' + Math.random().toString(36).slice(2);
-  writeConfig(dir, port, tlsPort, user, pass, options.fsync ?? false);
+  writeConfig(dir, port, tlsPort, user, pass, options);
   const config = join(dir, 'dovecot.conf');
 
   let child: ChildProcess | null = null;
@@ -127,7 +131,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
   };
 }
 
-function writeConfig(dir: string, port: number, tlsPort: number, user: string, pass: string, fsync: boolean): void {
+function writeConfig(dir: string, port: number, tlsPort: number, user: string, pass: string, options: DovecotOptions): void {
   const root = process.getuid?.() === 0;
   const uid = root ? 65534 : (process.getuid?.() ?? 65534);
   const gid = root ? 65534 : (process.getgid?.() ?? 65534);
@@ -162,13 +166,14 @@ default_internal_user = ${root ? 'dovecot' : me}
 default_internal_group = ${root ? 'dovecot' : myGroup}
 default_login_user = ${root ? 'dovenull' : me}
 mail_location = maildir:~/Maildir
-mail_fsync = ${fsync ? 'optimized' : 'never'}
-namespace inbox {
+mail_fsync = ${options.fsync ? 'optimized' : 'never'}
+${options.legacy ? `imap_capability = ${LEGACY_CAPABILITIES}\n` : ''}namespace inbox {
   inbox = yes
   separator = /
 }
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 passdb {
   driver = passwd-file
   args = scheme=PLAIN ${dir}/users

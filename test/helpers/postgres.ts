@@ -46,7 +46,7 @@ export async function getTestPostgres(): Promise<TestPostgres | null> {
   if (!localErr) return onServer(LOCAL_URL, 'local', async () => {});
   lastAttempts.push(`${LOCAL_URL}: ${localErr}`);
   try {
-    const cluster = await startThrowawayCluster();
+    const cluster = await startThrowawayPostgres();
     try {
       return await onServer(cluster.url, 'throwaway', cluster.stop);
     } catch (err) {
@@ -132,7 +132,12 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   }
 }
 
-async function startThrowawayCluster(): Promise<{ url: string; stop: () => Promise<void> }> {
+/**
+ * Starts a private PostgreSQL cluster (initdb in a temp dir, random port, trust auth, no fsync) and returns the
+ * URL of its `postgres` database. `stop()` shuts it down and removes the directory. Also useful on its own for
+ * tests that need a server they may stop.
+ */
+export async function startThrowawayPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
   const bin = findPostgresBin();
   if (!bin) throw new Error('no PostgreSQL server binaries (initdb) found in /usr/lib/postgresql/*/bin');
   const dir = mkdtempSync(join(tmpdir(), 'dmarc-lens-pg-'));

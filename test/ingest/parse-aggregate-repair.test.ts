@@ -238,7 +238,7 @@ describe('unusable input', () => {
     const doc = lol.join('\n') + ' '.repeat(1024 * 1024);
     const r = await rejected(doc);
     expect(r.code).toBe('bad-xml');
-    expect(r.pulled).toBeLessThanOrEqual(4096);
+    expect(r.pulled).toBeLessThanOrEqual(32 * 1024);
     expect((await rejected(`<!DOCTYPE feedback [<!ENTITY x SYSTEM "file:///etc/passwd">]><feedback>${META}&x;</feedback>`)).code).toBe('bad-xml');
   });
 
@@ -261,7 +261,7 @@ describe('safety limits', () => {
     const deep = `<feedback>${META}${POLICY}<x>${'<a>'.repeat(100_000)}`;
     const r = await rejected(deep, { maxXmlDepth: 32 });
     expect(r.code).toBe('too-deep');
-    expect(r.pulled).toBeLessThan(8192);
+    expect(r.pulled).toBeLessThanOrEqual(32 * 1024);
     expect((await parse(`<feedback>${META}${POLICY}<ext><a><b>1</b></a></ext>${RECORD}</feedback>`, { maxXmlDepth: 5 })).records).toHaveLength(1);
   });
 

@@ -19,6 +19,7 @@ export interface AccountOverrides {
   tls?: 'true' | 'starttls' | 'false';
   maxAttempts?: number;
   batch?: number;
+  pollSeconds?: number;
   deleteAfter?: boolean;
   domains?: string;
   authservId?: string;
@@ -45,6 +46,7 @@ export function pollEnv(d: Dovecot, o: AccountOverrides = {}): Record<string, st
   set('DMARC_LENS_IMAP_UNSAVED', o.unsaved);
   set('DMARC_LENS_IMAP_MAX_ATTEMPTS', o.maxAttempts);
   set('DMARC_LENS_IMAP_BATCH', o.batch);
+  set('DMARC_LENS_IMAP_POLL_SECONDS', o.pollSeconds);
   set('DMARC_LENS_IMAP_DELETE_AFTER', o.deleteAfter);
   set('DMARC_LENS_DOMAINS', o.domains);
   set('DMARC_LENS_AUTHSERV_ID', o.authservId);

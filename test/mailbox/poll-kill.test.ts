@@ -32,8 +32,8 @@ interface ChildRun {
   stderr: string;
 }
 
-/** When to SIGKILL the child: `ms` after it started, or `ms` after its first line of output (mid-run). */
-type Kill = { after: 'start' | 'first-line'; ms: number };
+/** When to signal the child: `ms` after it started, or `ms` after its first line of output (mid-run). */
+type Kill = { after: 'start' | 'first-line'; ms: number; signal?: NodeJS.Signals };
 
 function runPoll(env: Record<string, string>, args: string[], kill?: Kill): Promise<ChildRun & { firstLineMs: number | null; ms: number }> {
   return new Promise((resolve, reject) => {
@@ -43,7 +43,7 @@ function runPoll(env: Record<string, string>, args: string[], kill?: Kill): Prom
     let stderr = '';
     let firstLineMs: number | null = null;
     let timer: NodeJS.Timeout | null = null;
-    const arm = () => (timer = setTimeout(() => child.kill('SIGKILL'), kill?.ms ?? 0));
+    const arm = () => (timer = setTimeout(() => child.kill(kill?.signal ?? 'SIGKILL'), kill?.ms ?? 0));
     if (kill?.after === 'start') arm();
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
@@ -88,6 +88,23 @@ describe.skipIf(!available)('poll --once killed with SIGKILL at random moments',
     expect(run.stderr).toContain('user is missing');
     expect(run.stderr).toContain('tls must be true, starttls or false');
     expect(run.stderr + run.stdout).not.toContain('do-not-print-me');
+  });
+
+  it('the long-running command stops cleanly on SIGTERM: the current batch is moved, exit status 0', async () => {
+    const f = folders('Term');
+    const db = tempDbUrl('term');
+    const mails = await generatedReportMails(100, 'term');
+    await appendMails(dovecot, f.mailbox, mails.map((m) => m.bytes));
+    const run = await runPoll({ ...pollEnv(dovecot, { ...f, batch: 5 }), DMARC_LENS_DB: db }, ['--json'], { after: 'first-line', ms: 0, signal: 'SIGTERM' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('SIGTERM');
+    const reported = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { outcome: string });
+    expect(reported.length).toBeGreaterThan(0);
+    const counts = await folderCounts(dovecot, [f.mailbox, f.archive]);
+    // every reported message was moved before the exit; nothing else was
+    expect(counts[f.archive]).toBe(reported.length);
+    expect(counts[f.mailbox]).toBe(mails.length - reported.length);
+    expect((await storeSnapshot(db)).aggregates.length).toBe(reported.length);
   });
 
   it('the store after many killed runs and a final clean run equals a clean run\'s store; INBOX ends empty', async () => {

@@ -12,7 +12,7 @@ import { poll, type PollOptions, type PollSummary } from '../../server/mailbox/p
 import type { MessageResult } from '../../server/mailbox/process-message.ts';
 import { openStore } from '../../server/store/open-store.ts';
 import { appendMails, dovecotAvailable, folderCounts, folderFlags, startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { aggregateXml, generatedReportMails, reportMail } from '../helpers/mail-fixtures.ts';
+import { aggregateXml, garbageMails, generatedReportMails, reportMail } from '../helpers/mail-fixtures.ts';
 import { folders, pollSettings, snapshot, tempDbUrl, waitFor, type AccountOverrides } from './poll-harness.ts';
 
 const available = dovecotAvailable('mailbox: long-running poller');
@@ -84,6 +84,29 @@ describe.skipIf(!available)('long-running poller against Dovecot', () => {
     expect(await folderCounts(dovecot, [f.mailbox, f.archive])).toEqual({ [f.mailbox]: 0, [f.archive]: 2 });
   });
 
+  it('an old server without IDLE, MOVE or UIDPLUS: the poller polls every N seconds and moves by COPY + EXPUNGE', async () => {
+    const legacy = await startDovecot({ legacy: true });
+    try {
+      const f = folders('Legacy');
+      const db = tempDbUrl('poll-legacy');
+      await appendMails(legacy, f.mailbox, [await reportMail(aggregateXml('legacy-before'), 'before.xml'), ...(await garbageMails()).slice(0, 1).map((m) => m.bytes)]);
+      const poller = startPoller(legacy, db, { ...f, pollSeconds: 1 });
+      try {
+        await waitFor('the first mails to be processed', async () => poller.results.length === 2);
+        expect(poller.logs.join('\n')).toContain('no IDLE, polling every 1 s');
+        await appendMails(legacy, f.mailbox, [await reportMail(aggregateXml('legacy-after'), 'after.xml')]);
+        await waitFor('the appended report in the store', async () => (await storedReportIds(db)).has('legacy-after'));
+        await waitFor('the mailbox to be empty', async () => (await folderCounts(legacy, [f.mailbox]))[f.mailbox] === 0);
+      } finally {
+        await poller.stop();
+      }
+      expect(poller.results.map((r) => r.outcome)).toEqual(['archived', 'invalid', 'archived']);
+      expect(await folderCounts(legacy, Object.values(f))).toEqual({ [f.mailbox]: 0, [f.archive]: 2, [f.invalid]: 1, [f.unsaved]: 0 });
+    } finally {
+      await legacy.stop();
+    }
+  });
+
   it('the server stopped mid-run and restarted: the poller reconnects and finishes, nothing lost', async () => {
     const f = folders('Restart');
     const db = tempDbUrl('poll-restart');
@@ -100,7 +123,6 @@ describe.skipIf(!available)('long-running poller against Dovecot', () => {
       expect(before).toBeLessThan(mails.length);
       await dovecot.restart();
       await waitFor('all mails to be archived', async () => (await folderCounts(dovecot, [f.mailbox]))[f.mailbox] === 0, 60_000, 200);
-      console.log(poller.logs.join("\n"), before, poller.results.length);
       expect(poller.logs.some((l) => /reconnecting/.test(l))).toBe(true);
     } finally {
       await poller.stop();

@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AggregateRecord } from '../../server/domain/report-types.ts';
-import { openStore } from '../../server/store/open-store.ts';
+import { FatalError } from '../../server/errors.ts';
+import { appliedVersions, applyMigrations } from '../../server/store/migrate.ts';
+import { MIGRATIONS } from '../../server/store/migrations/index.ts';
+import type { Migration } from '../../server/store/migrations/migration.ts';
+import { openDriver, openStore } from '../../server/store/open-store.ts';
 import type { QuarantineInput, ReportStore, SaveOutcome } from '../../server/store/report-store.ts';
 import { describePostgresUnavailable, getTestPostgres } from '../helpers/postgres.ts';
 import {
@@ -137,6 +141,25 @@ for (const target of TARGETS) {
       const twice = [fullRecord(0), fullRecord(0)]; // same ordinal twice violates the primary key
       await expect(store.saveAggregate(fullHeader(), batches(twice, 2), origin)).rejects.toThrow();
       expect(await store.counts()).toMatchObject({ aggregate: 0, records: 0 });
+    });
+
+    it('answers (never hangs on) a store call made from inside the records iterable', async () => {
+      const store = await fresh();
+      const answers: string[] = [];
+      async function* reentrant(): AsyncGenerator<AggregateRecord[]> {
+        yield [fullRecord(0)];
+        const q = { origin, type: null, code: 'empty', detail: '', bytes: Buffer.alloc(1), truncated: false, sha256: 'c'.repeat(64) } as const;
+        answers.push(await store.saveQuarantine(q).then(() => 'saved', (e: Error) => e.message));
+        answers.push(await store.counts().then(() => 'counted', (e: Error) => e.message));
+        yield [fullRecord(1)];
+      }
+      expect((await store.saveAggregate(fullHeader(), reentrant(), origin)).outcome).toBe('stored');
+      // SQLite has one writer: a nested write is refused with a clear error. PostgreSQL runs it on another connection.
+      for (const answer of answers) expect(answer).toMatch(/^(saved|counted)$|deadlock/);
+      if (store.dialect === 'sqlite') expect(answers[0]).toMatch(/deadlock/);
+      // outside the transaction everything works again
+      expect((await store.saveQuarantine({ origin, type: null, code: 'empty', detail: '', bytes: Buffer.alloc(2), truncated: false, sha256: 'd'.repeat(64) })).isNew).toBe(true);
+      expect(await store.counts()).toMatchObject({ aggregate: 1, records: 2 });
     });
 
     it('round-trips a 20,000-record report sent in batches', async () => {
@@ -312,6 +335,54 @@ for (const target of TARGETS) {
       await store.saveTls(fullTls(), origin);
       await store.saveQuarantine({ origin, type: 'tls', code: 'bad-json', detail: 'x', bytes: Buffer.from('{'), truncated: false, sha256: 'b'.repeat(64) });
       expect(await store.counts()).toEqual({ aggregate: 2, records: 4, failure: 1, tls: 1, quarantine: 1 });
+    });
+
+    it('applies each migration once, in order; a failed one leaves nothing; a newer schema is refused', async () => {
+      const driver = await openDriver(await target.freshUrl());
+      try {
+        const all = MIGRATIONS.map((m) => m.version);
+        expect(await applyMigrations(driver, MIGRATIONS)).toEqual(all);
+        expect(await applyMigrations(driver, MIGRATIONS)).toEqual([]);
+        const extra: Migration = {
+          version: MIGRATIONS.length + 1,
+          name: 'test-extra',
+          sql: (t) => `CREATE TABLE test_extra (id ${t.id}, payload ${t.bytes}, flag ${t.bool}, at ${t.bigint})`,
+        };
+        expect(await applyMigrations(driver, [...MIGRATIONS, extra])).toEqual([extra.version]);
+        expect(await appliedVersions(driver)).toEqual([...all, extra.version]);
+
+        const broken: Migration = {
+          version: extra.version + 1,
+          name: 'broken',
+          sql: () => 'CREATE TABLE half_done (x INTEGER); CREATE TABLE half_done (x INTEGER);',
+        };
+        const failed = await applyMigrations(driver, [...MIGRATIONS, extra, broken]).catch((e: unknown) => e);
+        expect(failed).toBeInstanceOf(FatalError);
+        expect((failed as FatalError).code).toBe('migration-failed');
+        expect((failed as FatalError).message).toContain('broken');
+        expect(await appliedVersions(driver)).toEqual([...all, extra.version]);
+        await expect(driver.query('SELECT * FROM half_done')).rejects.toThrow();
+
+        const older = await applyMigrations(driver, MIGRATIONS).catch((e: unknown) => e);
+        expect(older).toBeInstanceOf(FatalError);
+        expect((older as FatalError).code).toBe('migration-failed');
+        expect((older as FatalError).message).toMatch(/newer/);
+      } finally {
+        await driver.close();
+      }
+    });
+
+    it.skipIf(!target.persistent)('migrates a fresh database once when two stores open it at the same time', async () => {
+      const url = await target.freshUrl();
+      const [a, b] = await Promise.all([openAt(url), openAt(url)]);
+      await a.saveTls(fullTls(), origin);
+      expect(await b.counts()).toMatchObject({ tls: 1 });
+      const driver = await openDriver(url);
+      try {
+        expect(await appliedVersions(driver)).toEqual(MIGRATIONS.map((m) => m.version));
+      } finally {
+        await driver.close();
+      }
     });
 
     it.skipIf(!target.persistent)('keeps data and dedup across a restart, and re-opening applies no migration twice', async () => {
