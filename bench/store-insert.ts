@@ -13,6 +13,7 @@ import { getTestPostgres } from '../test/helpers/postgres.ts';
 
 const total = Number(process.argv[2] ?? 200_000);
 const BATCH = 1000;
+const RUNS = 5;
 
 function header(n: number): AggregateHeader {
   return {
@@ -49,17 +50,24 @@ async function measure(name: string, url: string): Promise<void> {
   const store = await openStore(url);
   // warm-up: statements prepared, tables touched
   await store.saveAggregate(header(-1), (async function* () { yield [record(0)]; })(), { input: 'warm-up', member: null });
-  for (let run = 1; run <= 3; run++) {
+  const rates: number[] = [];
+  for (let run = 1; run <= RUNS; run++) {
     const started = process.hrtime.bigint();
     const outcome = await store.saveAggregate(header(run), batches(), { input: 'bench', member: null });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    console.log(`${name} run ${run}: ${total} records in ${seconds.toFixed(2)} s = ${Math.round(total / seconds).toLocaleString('en')} records/s (${outcome.outcome})`);
+    if (outcome.outcome !== 'stored') throw new Error('bench report was not stored');
+    rates.push(total / seconds);
   }
+  rates.sort((a, b) => a - b);
+  const fmt = (n: number) => Math.round(n).toLocaleString('en');
+  console.log(
+    `${name} insert: ${total} records × ${RUNS} runs, records/s median ${fmt(rates[RUNS >> 1]!)}, best ${fmt(rates.at(-1)!)}, worst ${fmt(rates[0]!)}`,
+  );
   const started = process.hrtime.bigint();
   let listed = 0;
   for await (const report of store.listAggregates({})) listed += report.records.length;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  console.log(`${name} list: ${listed} records in ${seconds.toFixed(2)} s = ${Math.round(listed / seconds).toLocaleString('en')} records/s`);
+  console.log(`${name} list: ${listed} records in ${seconds.toFixed(2)} s = ${fmt(listed / seconds)} records/s`);
   await store.close();
 }
 

@@ -1,30 +1,37 @@
 /** The `dmarc-lens` command: wires the sub-commands together; each lives in server/commands/. */
 import { Command, CommanderError } from 'commander';
-import { registerCheckCommand } from './commands/check.ts';
-import { registerExportCommand } from './commands/export.ts';
-import { registerIngestCommand } from './commands/ingest.ts';
-import { registerPollCommand } from './commands/poll.ts';
-import { registerReprocessCommand } from './commands/reprocess.ts';
 import { FatalError } from './errors.ts';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Sub-commands, loaded lazily: a run of one command imports only its own modules (IMAP, DNS, the web server…),
+ * which keeps start-up fast.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  ingest: async () => (await import('./commands/ingest.ts')).registerIngestCommand,
+  export: async () => (await import('./commands/export.ts')).registerExportCommand,
+  reprocess: async () => (await import('./commands/reprocess.ts')).registerReprocessCommand,
+  poll: async () => (await import('./commands/poll.ts')).registerPollCommand,
+  check: async () => (await import('./commands/check.ts')).registerCheckCommand,
+};
+
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('dmarc-lens')
     .description('Self-hosted analyzer for DMARC aggregate, failure and SMTP TLS reports')
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  registerIngestCommand(program);
-  registerExportCommand(program);
-  registerReprocessCommand(program);
-  registerPollCommand(program);
-  registerCheckCommand(program);
+  const name = argv[2];
+  const only = name !== undefined && Object.hasOwn(COMMANDS, name) ? [name] : Object.keys(COMMANDS);
+  for (const command of only) (await COMMANDS[command]!())(program);
   return program;
 }
 
 /** Runs the command line and returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -8,6 +8,8 @@ export interface Config {
   limits: Limits;
   /** drop identity headers of the original message from failure reports before storing them */
   redactFailures: boolean;
+  /** the operator's domains (DMARC_LENS_DOMAINS / "domains"): reports for other policy domains are quarantined */
+  domains: string[] | undefined;
   /** raw config file contents, for sections owned by other modules (imap accounts, senders…) */
   file: Record<string, unknown>;
 }
@@ -55,8 +57,20 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
   const redactEnv = env.DMARC_LENS_REDACT_FAILURES;
   const redactFailures = flags.redact ?? (redactEnv !== undefined ? /^(1|true|yes)$/i.test(redactEnv) : file.redactFailures === true);
 
+  const domains = operatorDomains(env, file);
+
   if (problems.length > 0) throw new FatalError('bad-config', `configuration problems:\n  - ${problems.join('\n  - ')}`);
-  return { db, limits, redactFailures, file };
+  return { db, limits, redactFailures, domains, file };
+}
+
+/** DMARC_LENS_DOMAINS (comma-separated) or the config file's "domains" (list or string); undefined when unset. */
+export function operatorDomains(env: NodeJS.ProcessEnv, file: Record<string, unknown>): string[] | undefined {
+  const raw = env.DMARC_LENS_DOMAINS ?? (Array.isArray(file.domains) ? file.domains.join(',') : file.domains);
+  const domains = (typeof raw === 'string' ? raw : '')
+    .split(',')
+    .map((d) => d.trim().toLowerCase().replace(/\.$/, ''))
+    .filter(Boolean);
+  return domains.length > 0 ? domains : undefined;
 }
 
 /** A database URL safe to print: the password is replaced by ***. */

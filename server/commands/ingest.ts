@@ -53,7 +53,7 @@ export function registerIngestCommand(program: Command): void {
         const progress = new Progress(all.length, 'ingest');
         for (const path of all) {
           const source = path === '-' ? await stdinSource(config.limits.maxInputBytes) : fileSource(path);
-          const events = await ingestInput(source, { store, limits: config.limits, redactFailures: config.redactFailures });
+          const events = await ingestInput(source, { store, limits: config.limits, redactFailures: config.redactFailures, domains: config.domains });
           summary.inputs++;
           for (const event of events) {
             addToSummary(summary, event);

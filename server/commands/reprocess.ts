@@ -18,7 +18,7 @@ export interface ReprocessResult {
  * marked resolved when its member now ends stored or duplicate, or quarantined for a different reason (which is
  * then a new row).
  */
-export async function reprocessQuarantine(store: ReportStore, limits: Limits, opts: { redactFailures?: boolean; ids?: number[] } = {}): Promise<ReprocessResult> {
+export async function reprocessQuarantine(store: ReportStore, limits: Limits, opts: { redactFailures?: boolean; domains?: string[]; ids?: number[] } = {}): Promise<ReprocessResult> {
   const rows = [];
   for await (const row of store.listQuarantine({ unresolvedOnly: true })) {
     if (!opts.ids || opts.ids.includes(row.id)) rows.push(row);
@@ -31,7 +31,7 @@ export async function reprocessQuarantine(store: ReportStore, limits: Limits, op
     }
     const bytes = await store.getQuarantineBytes(row.id);
     if (!bytes) continue;
-    const events = await ingestInput(bufferSource(row.input, bytes), { store, limits, redactFailures: opts.redactFailures });
+    const events = await ingestInput(bufferSource(row.input, bytes), { store, limits, redactFailures: opts.redactFailures, domains: opts.domains });
     result.summary.inputs++;
     events.forEach((e) => addToSummary(result.summary, e));
     const same = events.filter((e) => (e.member ?? null) === (row.member ?? null));
@@ -53,7 +53,7 @@ export function registerReprocessCommand(program: Command): void {
     .action(async (flags: { db?: string; config?: string; id?: string[]; json?: boolean }) => {
       await withStore(flags, async (store, config) => {
         const ids = flags.id?.map(Number);
-        const r = await reprocessQuarantine(store, config.limits, { redactFailures: config.redactFailures, ids });
+        const r = await reprocessQuarantine(store, config.limits, { redactFailures: config.redactFailures, domains: config.domains, ids });
         if (flags.json) {
           process.stdout.write(JSON.stringify({ resolved: r.resolved, still_quarantined: r.stillQuarantined, skipped_truncated: r.skippedTruncated }) + '\n');
         } else {

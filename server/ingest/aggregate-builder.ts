@@ -22,7 +22,6 @@ const SECTION_NAMES = ['', 'report_metadata', 'policy_published', 'record'];
 interface RawHeader {
   version: string | null;
   orgName: string | null;
-  orgNameElement: boolean;
   email: string | null;
   extraContactInfo: string | null;
   reportId: string | null;
@@ -63,7 +62,7 @@ export class AggregateBuilder implements XmlSink {
   /** an RFC 9990-only element (np, testing, discovery_method, generator) was present */
   private fields20 = false;
   private readonly raw: RawHeader = {
-    version: null, orgName: null, orgNameElement: false, email: null, extraContactInfo: null, reportId: null,
+    version: null, orgName: null, email: null, extraContactInfo: null, reportId: null,
     begin: null, end: null, generator: null, domain: null, adkim: null, aspf: null, p: null, sp: null, np: null,
     pct: null, fo: null, testing: null, discoveryMethod: null,
   };
@@ -258,7 +257,6 @@ export class AggregateBuilder implements XmlSink {
     switch (name) {
       case 'org_name':
         raw.orgName = v;
-        raw.orgNameElement = true;
         break;
       case 'email':
         raw.email = v;
@@ -319,7 +317,8 @@ export class AggregateBuilder implements XmlSink {
     }
     return {
       xmlSchema: this.schemaVersion(),
-      orgName: raw.orgNameElement ? raw.orgName : domainOfEmail(raw.email),
+      // missing or empty <org_name>: the domain of the reporter's <email> (RFC 7489 requires org_name)
+      orgName: raw.orgName ?? domainOfEmail(raw.email),
       orgEmail: raw.email,
       orgExtraContactInfo: raw.extraContactInfo,
       reportId: raw.reportId,

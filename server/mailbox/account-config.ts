@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { FatalError } from '../errors.ts';
+import { operatorDomains } from '../config.ts';
 
 export type TlsMode = 'implicit' | 'starttls' | 'none';
 
@@ -84,14 +85,10 @@ export function loadPollSettings(file: Record<string, unknown>, env: NodeJS.Proc
   if (accounts.length === 0) problems.push(`no IMAP account configured: set ${ENV}HOST, ${ENV}USER and ${ENV}PASSWORD, or an "imap" list in the config file`);
 
   const authservId = text(env.DMARC_LENS_AUTHSERV_ID ?? file.authservId) || null;
-  const domainList = env.DMARC_LENS_DOMAINS ?? (Array.isArray(file.domains) ? file.domains.join(',') : file.domains);
-  const domains = text(domainList)
-    .split(',')
-    .map((d) => d.trim().toLowerCase().replace(/\.$/, ''))
-    .filter(Boolean);
+  const domains = operatorDomains(env, file);
 
   if (problems.length > 0) throw new FatalError('bad-config', `IMAP configuration problems:\n  - ${problems.join('\n  - ')}`);
-  return { accounts, authservId, domains: domains.length > 0 ? domains : undefined };
+  return { accounts, authservId, domains };
 }
 
 function accountFromEnv(env: NodeJS.ProcessEnv): RawAccount | null {

@@ -55,7 +55,7 @@ export async function runAccount(account: ImapAccount, opts: AccountRunOptions):
           if (opts.once) return { account: account.name, storeFailed: true };
           failures++;
           const wait = backoffDelay(failures, opts.backoff);
-          log(`the store failed; messages stay in ${account.mailbox}, next try in ${Math.round(wait / 1000)} s`);
+          log(`the store failed; messages stay in ${account.mailbox}, next try in ${(wait / 1000).toFixed(1)} s`);
           await pause(wait, opts.signal);
           if (opts.signal.aborted) return { account: account.name, storeFailed: false };
           continue;

@@ -1,7 +1,8 @@
 /**
  * One message: fetch its source, ingest it, and decide where it goes once the store has committed (Archive when
- * at least one report was stored or was already there, Invalid when everything in it was quarantined). When the store fails the message stays where it is with one more attempt counted; after
- * `maxAttempts` it goes to the Unsaved folder instead of being retried forever.
+ * at least one report was stored or was already there, Invalid when everything in it was quarantined). When the
+ * store fails, the message stays where it is with one more attempt counted; after `maxAttempts` it goes to the
+ * Unsaved folder instead of being retried forever (moving it back into the mailbox gives it one more try).
  *
  * Crash safety follows from the order: a crash before the move leaves the message in place, and the next run
  * finds its reports already stored (duplicates) or its bytes already quarantined, and moves it then.
@@ -104,9 +105,9 @@ export async function processMessage(ctx: MessageContext, meta: MessageMeta): Pr
 
   ctx.attempts.clear(account.mailbox, uidValidity, uid);
   const done = result('archived', events);
-  if (done.reports === 0) return { result: { ...done, outcome: 'invalid' }, action: { kind: 'move', to: account.invalid } };
-  if (account.deleteAfter) return { result: done, action: { kind: 'delete' } };
+  if (done.reports > 0 && account.deleteAfter) return { result: done, action: { kind: 'delete' } };
   if (before > 0) await setAttemptKeyword(client, uid, meta.flags, 0);
+  if (done.reports === 0) return { result: { ...done, outcome: 'invalid' }, action: { kind: 'move', to: account.invalid } };
   return { result: done, action: { kind: 'move', to: account.archive } };
 }
 

@@ -1,7 +1,7 @@
 import type { AggregateHeader, AggregateRecord, Origin } from '../domain/report-types.ts';
 import type { Driver, Row, SqlRunner, SqlValue } from './driver.ts';
 import type { ExportFilter, SaveOutcome, StoredAggregate } from './report-store.ts';
-import { keyText } from './report-keys.ts';
+import { epochSeconds, keyText } from './report-keys.ts';
 import { int, intOrNull, json, text, textOrNull } from './row-decode.ts';
 import { insertRowSql, keysetPages, PAGE_SIZE, Where } from './sql-build.ts';
 
@@ -64,7 +64,7 @@ async function existingId(tx: SqlRunner, header: AggregateHeader): Promise<numbe
   const rows = await tx.query(
     `SELECT id FROM aggregate_reports
      WHERE key_org = ? AND key_report_id = ? AND key_domain = ? AND period_begin = ? AND period_end = ?`,
-    [keyText(header.orgName), keyText(header.reportId), keyText(header.policy.domain), header.begin, header.end],
+    [keyText(header.orgName), keyText(header.reportId), keyText(header.policy.domain), epochSeconds(header.begin), epochSeconds(header.end)],
   );
   if (!rows[0]) throw new Error(`aggregate report ${header.reportId}: insert conflicted but no stored report matches`);
   return int(rows[0], 'id');
@@ -78,8 +78,8 @@ function headerValues(h: AggregateHeader, origin: Origin, receivedAt: number): R
     org_email: h.orgEmail,
     org_extra_contact_info: h.orgExtraContactInfo,
     report_id: h.reportId,
-    period_begin: h.begin,
-    period_end: h.end,
+    period_begin: epochSeconds(h.begin),
+    period_end: epochSeconds(h.end),
     errors: JSON.stringify(h.errors),
     generator: h.generator,
     policy_domain: p.domain,

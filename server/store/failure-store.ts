@@ -1,7 +1,7 @@
 import type { FailureReport, Origin } from '../domain/report-types.ts';
 import type { Driver, Row, SqlValue } from './driver.ts';
 import type { ExportFilter, SaveOutcome, StoredFailure } from './report-store.ts';
-import { keyText } from './report-keys.ts';
+import { epochSeconds, keyText } from './report-keys.ts';
 import { bool, boolValue, int, intOrNull, json, text, textOrNull } from './row-decode.ts';
 import { insertRowSql, keysetPages, PAGE_SIZE, Where } from './sql-build.ts';
 
@@ -27,7 +27,7 @@ function failureValues(r: FailureReport, origin: Origin, dedupKey: string, recei
     dedup_key: dedupKey,
     feedback_type: r.feedbackType,
     auth_failure: r.authFailure,
-    arrival_date: r.arrivalDate,
+    arrival_date: r.arrivalDate === null ? null : epochSeconds(r.arrivalDate),
     source_ip: r.sourceIp,
     reported_domain: r.reportedDomain,
     original_mail_from: r.originalMailFrom,
@@ -53,7 +53,7 @@ function failureValues(r: FailureReport, origin: Origin, dedupKey: string, recei
     origin_input: origin.input,
     origin_member: origin.member,
     received_at: receivedAt,
-    event_at: r.arrivalDate ?? receivedAt,
+    event_at: r.arrivalDate === null ? receivedAt : epochSeconds(r.arrivalDate),
     key_domain: keyText(r.reportedDomain),
   };
 }

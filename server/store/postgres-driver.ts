@@ -4,7 +4,10 @@ import type { Driver, Row, SqlRunner, SqlValue } from './driver.ts';
 import { runInsertMany } from './insert-many.ts';
 
 const POOL_SIZE = 4;
+/** the first connection: an unreachable server is reported quickly */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** later ones, including the wait for a free pooled connection while long report transactions run */
+const POOL_WAIT_MS = 120_000;
 const INT8_OID = 20;
 
 /** int8 (counts, ids, epoch seconds) as a JS number on this pool only; the global pg.types stay untouched */
@@ -14,22 +17,22 @@ const typeParsers = {
 };
 
 export async function openPostgresDriver(url: string): Promise<Driver> {
+  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+  } finally {
+    await probe.end().catch(() => {});
+  }
   const pool = new pg.Pool({
     connectionString: url,
     max: POOL_SIZE,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: POOL_WAIT_MS,
     idleTimeoutMillis: 30_000,
     types: typeParsers,
   });
   // an idle client losing its connection must not crash the process; the next query reports the problem
   pool.on('error', () => {});
-  try {
-    const client = await pool.connect();
-    client.release();
-  } catch (err) {
-    await pool.end().catch(() => {});
-    throw err;
-  }
   return new PostgresDriver(pool);
 }
 
@@ -93,8 +96,7 @@ function runnerFor(client: pg.PoolClient, caps: { maxParameters: number; rowsPer
       // named statements are parsed and planned once per pooled connection
       return runInsertMany(
         async (sql, params) => {
-          const text = numbered(sql);
-          await client.query({ name: statementName(text), text, values: params });
+          await client.query({ ...translate(sql), values: params });
         },
         table,
         columns,
@@ -105,19 +107,23 @@ function runnerFor(client: pg.PoolClient, caps: { maxParameters: number; rowsPer
   };
 }
 
-const numberedCache = new Map<string, string>();
+const prepared = new Map<string, { text: string; name: string }>();
 
-/** `?` → `$1, $2, …` (our SQL never has `?` inside string literals or identifiers) */
-function numbered(sql: string): string {
-  let text = numberedCache.get(sql);
-  if (text === undefined) {
+/**
+ * `?` → `$1, $2, …` (our SQL never has `?` inside string literals or identifiers), and a statement name for
+ * the named (parse-once-per-connection) form.
+ */
+function translate(sql: string): { text: string; name: string } {
+  let entry = prepared.get(sql);
+  if (entry === undefined) {
     let n = 0;
-    text = sql.replace(/\?/g, () => `$${++n}`);
-    if (numberedCache.size < 1000) numberedCache.set(sql, text);
+    const text = sql.replace(/\?/g, () => `$${++n}`);
+    entry = { text, name: `dl_${createHash('sha1').update(text).digest('hex').slice(0, 20)}` };
+    if (prepared.size < 1000) prepared.set(sql, entry);
   }
-  return text;
+  return entry;
 }
 
-function statementName(text: string): string {
-  return `dl_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+function numbered(sql: string): string {
+  return translate(sql).text;
 }

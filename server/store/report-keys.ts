@@ -7,3 +7,8 @@ export function keyText(value: string | null | undefined): string {
   if (value == null) return '';
   return value.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
 }
+
+/** Epoch seconds as stored: whole seconds on every engine (a fraction would be refused by a BIGINT column). */
+export function epochSeconds(value: number): number {
+  return Math.floor(value);
+}

@@ -1,7 +1,7 @@
 import type { Origin, TlsFailureDetail, TlsPolicy, TlsReport } from '../domain/report-types.ts';
 import type { Driver, Row, SqlValue } from './driver.ts';
 import type { ExportFilter, SaveOutcome, StoredTls } from './report-store.ts';
-import { keyText } from './report-keys.ts';
+import { epochSeconds, keyText } from './report-keys.ts';
 import { int, json, text, textOrNull } from './row-decode.ts';
 import { insertRowSql, keysetPages, PAGE_SIZE, Where } from './sql-build.ts';
 
@@ -16,8 +16,8 @@ export async function saveTls(driver: Driver, report: TlsReport, origin: Origin,
       org_name: report.orgName,
       report_id: report.reportId,
       contact_info: report.contactInfo,
-      period_begin: report.begin,
-      period_end: report.end,
+      period_begin: epochSeconds(report.begin),
+      period_end: epochSeconds(report.end),
       origin_input: origin.input,
       origin_member: origin.member,
       received_at: receivedAt,

@@ -76,12 +76,13 @@ describe('values reporters get wrong', () => {
     expect(records[0]!.spf).toEqual([{ domain: null, scope: null, result: null, humanResult: null }]);
   });
 
-  it('derives a missing org_name from the e-mail domain, else null; an empty org_name stays null', async () => {
+  it('derives a missing or empty org_name from the e-mail domain, else null', async () => {
     const without = (email: string) => `<report_metadata>${email}<report_id>r</report_id><date_range><begin>1</begin><end>2</end></date_range></report_metadata>`;
     expect((await parse(doc({ meta: without('<email>noreply-dmarc@Mail.Example.NET</email>') }))).header.orgName).toBe('mail.example.net');
     expect((await parse(doc({ meta: without('<email>mailto:Reports &lt;dmarc@corp.example&gt;</email>') }))).header.orgName).toBe('corp.example');
     expect((await parse(doc({ meta: without('') }))).header.orgName).toBeNull();
-    expect((await parse(doc({ meta: without('<org_name> </org_name><email>a@b.example</email>') }))).header.orgName).toBeNull();
+    expect((await parse(doc({ meta: without('<org_name> </org_name><email>a@b.example</email>') }))).header.orgName).toBe('b.example');
+    expect((await parse(doc({ meta: without('<org_name></org_name>') }))).header.orgName).toBeNull();
   });
 
   it('turns decimal and millisecond epochs into integer seconds and swaps a reversed range', async () => {

@@ -1,5 +1,5 @@
 /** Shared pieces of the mailbox integration tests: poller settings for the test Dovecot, store snapshots, bounded waits. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bufferSource } from '../../server/ingest/input-sources.ts';
@@ -62,8 +62,17 @@ export function folders(mailbox: string): Required<Pick<AccountOverrides, 'mailb
   return { mailbox, archive: `${mailbox}-Archive`, invalid: `${mailbox}-Invalid`, unsaved: `${mailbox}-Unsaved` };
 }
 
+const tempDirs: string[] = [];
+
+/** A SQLite URL in a fresh temp dir (removed by removeTempDbs). */
 export function tempDbUrl(label: string): string {
-  return `sqlite:${join(mkdtempSync(join(tmpdir(), `dmarc-lens-${label}-`)), 'test.db')}`;
+  const dir = mkdtempSync(join(tmpdir(), `dmarc-lens-${label}-`));
+  tempDirs.push(dir);
+  return `sqlite:${join(dir, 'test.db')}`;
+}
+
+export function removeTempDbs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** What a store holds, independent of ids, times and input names: comparable between runs. */

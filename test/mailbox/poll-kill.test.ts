@@ -10,14 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../server/store/open-store.ts';
 import { appendMails, dovecotAvailable, folderCounts, startDovecot, type Dovecot } from '../helpers/dovecot.ts';
 import { attachmentMails, emlSamples, garbageMails, generatedReportMails, type MailFixture } from '../helpers/mail-fixtures.ts';
-import { folders, pollEnv, snapshot, tempDbUrl, type StoreSnapshot } from './poll-harness.ts';
+import { folders, pollEnv, snapshot, removeTempDbs, tempDbUrl, type StoreSnapshot } from './poll-harness.ts';
 
 const available = dovecotAvailable('mailbox: SIGKILL crash safety');
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ROUNDS = 12;
 /** mails added beyond the samples, so the killed rounds have work left to be killed in */
-const EXTRA_MAILS = 150;
+const EXTRA_MAILS = 200;
 
 /** `poll` through the real CLI once server/cli.ts registers it; until then through test/mailbox/poll-child.ts. */
 function pollCommand(): string[] {
@@ -71,6 +71,7 @@ describe.skipIf(!available)('poll --once killed with SIGKILL at random moments',
   });
   afterAll(async () => {
     await dovecot?.stop();
+    removeTempDbs();
   });
 
   async function storeSnapshot(db: string): Promise<StoreSnapshot> {

@@ -13,7 +13,7 @@ import type { MessageResult } from '../../server/mailbox/process-message.ts';
 import { openStore } from '../../server/store/open-store.ts';
 import { appendMails, dovecotAvailable, folderCounts, folderFlags, startDovecot, type Dovecot } from '../helpers/dovecot.ts';
 import { aggregateXml, garbageMails, generatedReportMails, reportMail } from '../helpers/mail-fixtures.ts';
-import { folders, pollSettings, snapshot, tempDbUrl, waitFor, type AccountOverrides } from './poll-harness.ts';
+import { folders, pollSettings, snapshot, removeTempDbs, tempDbUrl, waitFor, type AccountOverrides } from './poll-harness.ts';
 
 const available = dovecotAvailable('mailbox: long-running poller');
 
@@ -62,6 +62,7 @@ describe.skipIf(!available)('long-running poller against Dovecot', () => {
   });
   afterAll(async () => {
     await dovecot?.stop();
+    removeTempDbs();
   });
 
   it('IDLE: a mail appended while the poller runs is processed', async () => {

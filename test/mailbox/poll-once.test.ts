@@ -14,7 +14,7 @@ import type { ReportStore } from '../../server/store/report-store.ts';
 import { appendMails, dovecotAvailable, folderCounts, startDovecot, type Dovecot } from '../helpers/dovecot.ts';
 import { aggregateXml, attachmentMails, emlSamples, garbageMails, reportMail, type MailFixture } from '../helpers/mail-fixtures.ts';
 import { expectedAggregates } from '../helpers/samples.ts';
-import { folders, pollEnv, pollSettings, referenceIngest, snapshot, tempDbUrl, type AccountOverrides, type StoreSnapshot } from './poll-harness.ts';
+import { folders, pollEnv, pollSettings, referenceIngest, snapshot, removeTempDbs, tempDbUrl, type AccountOverrides, type StoreSnapshot } from './poll-harness.ts';
 
 const available = dovecotAvailable('mailbox: poll --once');
 
@@ -30,6 +30,7 @@ describe.skipIf(!available)('poll --once against Dovecot', () => {
   });
   afterAll(async () => {
     await dovecot?.stop();
+    removeTempDbs();
   });
 
   async function runOnce(db: string, o: AccountOverrides): Promise<MessageResult[]> {

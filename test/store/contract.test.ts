@@ -115,6 +115,8 @@ for (const target of TARGETS) {
       // null and empty org name share a key; another period is another report
       const bare = await store.saveAggregate(nullHeader(), batches([], 1), origin);
       expect(await store.saveAggregate(nullHeader({ orgName: '' }), batches([], 1), origin)).toEqual({ outcome: 'duplicate', id: bare.id });
+      // epochs are whole seconds on every engine: a fraction is dropped, not a new key
+      expect(await store.saveAggregate(fullHeader({ begin: fullHeader().begin + 0.75 }), batches([], 1), origin)).toEqual({ outcome: 'duplicate', id: first.id });
       const later = await store.saveAggregate(fullHeader({ end: fullHeader().end + 1 }), batches([fullRecord(0)], 1), origin);
       expect(later.outcome).toBe('stored');
       expect(await store.counts()).toMatchObject({ aggregate: 3, records: 3 });

@@ -32,7 +32,7 @@ CREATE TABLE aggregate_reports (
   policy_p TEXT,
   policy_sp TEXT,
   policy_np TEXT,
-  policy_pct INTEGER,
+  policy_pct ${t.bigint},
   policy_fo TEXT,
   policy_testing TEXT,
   policy_discovery_method TEXT,
