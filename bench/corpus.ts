@@ -20,7 +20,7 @@ export function buildMixedCorpus(dir: string, reports = 1000, records = 50): str
     const domain = `example${i % 7}.com`;
     const begin = BASE + (i % 30) * DAY;
     const xml = generateAggregateXml({ seed: i + 1, records, orgName: org, domain, reportId: `bench-${i}`, begin });
-    const name = `${org.replace(/\W/g, '')}!${domain}!${begin}!${begin + DAY - 1}`;
+    const name = `${org.replace(/\W/g, '')}!${domain}!${begin}!${begin + DAY - 1}!${i}`;
     switch (i % 3) {
       case 0:
         writeFileSync(join(dir, `${name}.xml`), xml);

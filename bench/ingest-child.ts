@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileSource } from '../server/ingest/input-sources.ts';
 import { DEFAULT_LIMITS } from '../server/ingest/limits.ts';
-import { ingestInput } from '../server/ingest/pipeline.ts';
+import { ingestMany } from '../server/ingest/ingest-many.ts';
 import { openStore } from '../server/store/open-store.ts';
 
 const [dbUrl, dir] = process.argv.slice(2);
@@ -18,15 +18,15 @@ const t0 = process.hrtime.bigint();
 let reports = 0;
 let records = 0;
 const outcomes: Record<string, number> = {};
-for (const file of files) {
-  for (const e of await ingestInput(fileSource(file), { store, limits: DEFAULT_LIMITS })) {
+await ingestMany(files.map(fileSource), { store, limits: DEFAULT_LIMITS }, (_input, events) => {
+  for (const e of events) {
     outcomes[e.outcome] = (outcomes[e.outcome] ?? 0) + 1;
     if (e.outcome === 'stored') {
       reports++;
       records += e.records ?? 0;
     }
   }
-}
+});
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 await store.close();
 process.stdout.write(JSON.stringify({ seconds, inputs: files.length, reports, records, outcomes, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');

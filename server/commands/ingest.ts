@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import type { ReportType } from '../domain/report-types.ts';
 import { expandPaths, fileSource, stdinSource } from '../ingest/input-sources.ts';
-import { ingestInput, type IngestEvent } from '../ingest/pipeline.ts';
+import { ingestMany } from '../ingest/ingest-many.ts';
+import type { IngestEvent } from '../ingest/pipeline.ts';
+import type { InputSource } from '../ingest/unpack-types.ts';
 import { addStoreOptions, withStore } from './common.ts';
 import { Progress } from './progress.ts';
 
@@ -51,9 +53,10 @@ export function registerIngestCommand(program: Command): void {
         for await (const p of expandPaths(paths)) all.push(p);
         const summary = emptySummary();
         const progress = new Progress(all.length, 'ingest');
-        for (const path of all) {
-          const source = path === '-' ? await stdinSource(config.limits.maxInputBytes) : fileSource(path);
-          const events = await ingestInput(source, { store, limits: config.limits, redactFailures: config.redactFailures, domains: config.domains });
+        // stdin can be read only once and is buffered, so it is not read ahead of its turn
+        const sources = all.map((path) => (path === '-' ? () => stdinSource(config.limits.maxInputBytes) : () => fileSource(path)));
+        const opts = { store, limits: config.limits, redactFailures: config.redactFailures, domains: config.domains };
+        await ingestMany(lazily(sources), opts, (_input, events) => {
           summary.inputs++;
           for (const event of events) {
             addToSummary(summary, event);
@@ -61,9 +64,13 @@ export function registerIngestCommand(program: Command): void {
           }
           const a = summary.byType.aggregate;
           progress.update(summary.inputs, `files | ${a.stored} stored, ${a.duplicate} dup | ${summary.records} records`);
-        }
+        }, all.includes('-') ? 1 : undefined);
         progress.done();
         (flags.json ? process.stderr : process.stdout).write(formatSummary(summary));
       });
     });
+}
+
+function* lazily(makers: (() => InputSource | Promise<InputSource>)[]): Generator<InputSource | Promise<InputSource>> {
+  for (const make of makers) yield make();
 }

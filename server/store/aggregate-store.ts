@@ -1,8 +1,9 @@
 import type { AggregateHeader, AggregateRecord, Origin } from '../domain/report-types.ts';
+import { ReportRollup, writeRollups } from './analytics-rollup.ts';
 import type { Driver, Row, SqlRunner, SqlValue } from './driver.ts';
 import type { ExportFilter, SaveOutcome, StoredAggregate } from './report-store.ts';
 import { epochSeconds, keyText } from './report-keys.ts';
-import { int, intOrNull, json, text, textOrNull } from './row-decode.ts';
+import { int, intOrNull, json, mailAuthOf, mailAuthValue, text, textOrNull } from './row-decode.ts';
 import { insertRowSql, keysetPages, PAGE_SIZE, Where } from './sql-build.ts';
 
 const RECORD_COLUMNS = [
@@ -25,25 +26,29 @@ export async function saveAggregate(
     const inserted = await tx.query(`${sql} ON CONFLICT DO NOTHING RETURNING id`, params);
     if (!inserted[0]) return { outcome: 'duplicate', id: await existingId(tx, header) };
     const id = int(inserted[0], 'id');
-    // one preallocated buffer of row values, written whenever it is full (so memory stays bounded)
+    // row values collected across batches and written whenever a full chunk is there (memory stays bounded);
+    // grown by push so a small report allocates only what it needs
     const width = RECORD_COLUMNS.length;
-    const pending: SqlValue[] = new Array<SqlValue>(WRITE_CHUNK_ROWS * width);
-    let filled = 0;
+    const chunkValues = WRITE_CHUNK_ROWS * width;
+    let pending: SqlValue[] = [];
     let recordCount = 0;
     let messageCount = 0;
+    // the daily rollups of this report (analytics), added to the shared rollup rows at the end
+    const rollup = new ReportRollup(header);
     for await (const batch of records) {
       for (const record of batch) {
-        setRecordValues(pending, filled, id, record);
-        filled += width;
+        pushRecordValues(pending, id, record);
+        rollup.add(record);
         recordCount++;
         messageCount += Number.isFinite(record.count) ? record.count : 0;
-        if (filled === pending.length) {
+        if (pending.length === chunkValues) {
           await tx.insertMany('aggregate_records', RECORD_COLUMNS, pending);
-          filled = 0;
+          pending = [];
         }
       }
     }
-    if (filled > 0) await tx.insertMany('aggregate_records', RECORD_COLUMNS, pending.slice(0, filled));
+    if (pending.length > 0) await tx.insertMany('aggregate_records', RECORD_COLUMNS, pending);
+    await writeRollups(tx, driver.caps, rollup);
     // header.errors may have grown while the records were parsed
     await tx.query('UPDATE aggregate_reports SET errors = ?, record_count = ?, message_count = ? WHERE id = ?', [
       JSON.stringify(header.errors),
@@ -94,6 +99,7 @@ function headerValues(h: AggregateHeader, origin: Origin, receivedAt: number): R
     policy_discovery_method: p.discoveryMethod,
     origin_input: origin.input,
     origin_member: origin.member,
+    mail_auth: mailAuthValue(origin),
     received_at: receivedAt,
     key_org: keyText(h.orgName),
     key_report_id: keyText(h.reportId),
@@ -101,22 +107,24 @@ function headerValues(h: AggregateHeader, origin: Origin, receivedAt: number): R
   };
 }
 
-/** writes the record's values into `out` from `at`, in RECORD_COLUMNS order */
-function setRecordValues(out: SqlValue[], at: number, reportId: number, r: AggregateRecord): void {
-  out[at] = reportId;
-  out[at + 1] = r.ordinal;
-  out[at + 2] = r.sourceIp;
-  out[at + 3] = r.count;
-  out[at + 4] = r.disposition;
-  out[at + 5] = r.dkimEval;
-  out[at + 6] = r.spfEval;
-  out[at + 7] = r.headerFrom;
-  out[at + 8] = r.envelopeFrom;
-  out[at + 9] = r.envelopeTo;
-  out[at + 10] = jsonArray(r.overrideReasons);
-  out[at + 11] = jsonArray(r.dkim);
-  out[at + 12] = jsonArray(r.spf);
-  out[at + 13] = jsonArray(r.problems);
+/** appends the record's values to `out`, in RECORD_COLUMNS order */
+function pushRecordValues(out: SqlValue[], reportId: number, r: AggregateRecord): void {
+  out.push(
+    reportId,
+    r.ordinal,
+    r.sourceIp,
+    r.count,
+    r.disposition,
+    r.dkimEval,
+    r.spfEval,
+    r.headerFrom,
+    r.envelopeFrom,
+    r.envelopeTo,
+    jsonArray(r.overrideReasons),
+    jsonArray(r.dkim),
+    jsonArray(r.spf),
+    jsonArray(r.problems),
+  );
 }
 
 /** JSON text of an array; the usual empty one without the serializer */
@@ -139,7 +147,7 @@ export async function* listAggregates(driver: Driver, filter: ExportFilter): Asy
     yield {
       id,
       header: headerOf(row),
-      origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member') },
+      origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member'), ...mailAuthOf(row) },
       receivedAt: int(row, 'received_at'),
       records: records.map(recordOf),
     };

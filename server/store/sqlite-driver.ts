@@ -31,11 +31,11 @@ export async function openSqliteDriver(file: string): Promise<Driver> {
   try {
     await retryWhileBusy(() => {
       // larger pages make bulk record inserts markedly faster; only takes effect on a new database file
-      writer.pragma('page_size = 16384');
+      writer.pragma('page_size = 4096');
       writer.pragma('journal_mode = WAL');
       writer.pragma('synchronous = NORMAL');
       writer.pragma('foreign_keys = ON');
-      writer.pragma('cache_size = -65536');
+      writer.pragma('cache_size = -16384');
     });
     // A second connection reads committed data while a write transaction is open (WAL). An in-memory database
     // has only one connection, so its reads wait for the write transaction instead.
