@@ -2,7 +2,7 @@ import type { FailureReport, Origin } from '../domain/report-types.ts';
 import type { Driver, Row, SqlValue } from './driver.ts';
 import type { ExportFilter, SaveOutcome, StoredFailure } from './report-store.ts';
 import { epochSeconds, keyText } from './report-keys.ts';
-import { bool, boolValue, int, intOrNull, json, text, textOrNull } from './row-decode.ts';
+import { bool, boolValue, int, intOrNull, json, mailAuthOf, mailAuthValue, text, textOrNull } from './row-decode.ts';
 import { insertRowSql, keysetPages, PAGE_SIZE, Where } from './sql-build.ts';
 
 export async function saveFailure(
@@ -52,6 +52,7 @@ function failureValues(r: FailureReport, origin: Origin, dedupKey: string, recei
     original_headers: r.originalHeaders,
     origin_input: origin.input,
     origin_member: origin.member,
+    mail_auth: mailAuthValue(origin),
     received_at: receivedAt,
     event_at: r.arrivalDate === null ? receivedAt : epochSeconds(r.arrivalDate),
     key_domain: keyText(r.reportedDomain),
@@ -72,7 +73,7 @@ export async function* listFailures(driver: Driver, filter: ExportFilter): Async
     yield {
       id: int(row, 'id'),
       report: failureOf(row),
-      origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member') },
+      origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member'), ...mailAuthOf(row) },
       receivedAt: int(row, 'received_at'),
     };
   }

@@ -36,6 +36,7 @@ export async function applyMigrations(driver: Driver, migrations: readonly Migra
       if (done.length > 0) return false;
       try {
         await tx.exec(migration.sql(driver.types));
+        if (migration.run) await migration.run(tx, { types: driver.types, caps: driver.caps });
       } catch (err) {
         throw new FatalError(
           'migration-failed',

@@ -1,7 +1,7 @@
 import type { ReasonCode, ReportType } from '../domain/report-types.ts';
 import type { Driver, Row } from './driver.ts';
 import type { ExportFilter, QuarantineInput, QuarantineRow } from './report-store.ts';
-import { bool, boolValue, int, intOrNull, text, textOrNull } from './row-decode.ts';
+import { bool, boolValue, int, intOrNull, mailAuthOf, mailAuthValue, text, textOrNull } from './row-decode.ts';
 import { insertRowSql, keysetPages, PAGE_SIZE, Where } from './sql-build.ts';
 
 /** The same bad input (sha256, member, code) is kept once; a second arrival returns the first row. */
@@ -10,6 +10,7 @@ export async function saveQuarantine(driver: Driver, q: QuarantineInput, receive
     const { sql, params } = insertRowSql('quarantine', {
       origin_input: q.origin.input,
       origin_member: q.origin.member,
+      mail_auth: mailAuthValue(q.origin),
       report_type: q.type,
       code: q.code,
       detail: q.detail,
@@ -31,7 +32,7 @@ export async function saveQuarantine(driver: Driver, q: QuarantineInput, receive
 }
 
 const LIST_COLUMNS =
-  'id, origin_input, origin_member, report_type, code, detail, sha256, size, truncated, received_at, resolved_at';
+  'id, origin_input, origin_member, report_type, code, detail, sha256, size, truncated, received_at, resolved_at, mail_auth';
 
 /** Ordered by the time received, then id; from/to bound that time. `domain` does not apply (the input is unusable). */
 export async function* listQuarantine(
@@ -62,6 +63,7 @@ function quarantineOf(row: Row): QuarantineRow {
     truncated: bool(row, 'truncated'),
     receivedAt: int(row, 'received_at'),
     resolvedAt: intOrNull(row, 'resolved_at'),
+    ...mailAuthOf(row),
   };
 }
 

@@ -2,6 +2,7 @@ import type {
   AggregateHeader,
   AggregateRecord,
   FailureReport,
+  MailAuthVerdict,
   Origin,
   ReasonCode,
   ReportType,
@@ -34,6 +35,8 @@ export interface QuarantineRow {
   truncated: boolean;
   receivedAt: number; // epoch seconds
   resolvedAt: number | null; // set when a reprocess accounted for it
+  /** the receiving server's verdict on the mail the input came in (absent for files and rows stored before it was kept) */
+  mailAuth?: MailAuthVerdict;
 }
 
 export interface ExportFilter {

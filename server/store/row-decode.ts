@@ -1,3 +1,4 @@
+import type { MailAuthVerdict, Origin } from '../domain/report-types.ts';
 import type { Row } from './driver.ts';
 
 /** Typed reads of a result row; both engines return numbers for integers (int8 parsed on PostgreSQL). */
@@ -34,4 +35,15 @@ export function json<T>(row: Row, column: string): T {
 /** A boolean as both engines accept it in a parameter. */
 export function boolValue(v: boolean): number {
   return v ? 1 : 0;
+}
+
+/** Origin.mailAuth as stored (JSON text; NULL when the report did not come by mail). */
+export function mailAuthValue(origin: Origin): string | null {
+  return origin.mailAuth ? JSON.stringify(origin.mailAuth) : null;
+}
+
+/** `{ mailAuth }` when the row has one, `{}` otherwise (so an origin read back equals the one saved). */
+export function mailAuthOf(row: Row): { mailAuth?: MailAuthVerdict } {
+  const v = row.mail_auth;
+  return v == null ? {} : { mailAuth: JSON.parse(String(v)) as MailAuthVerdict };
 }

@@ -2,7 +2,7 @@ import type { Origin, TlsFailureDetail, TlsPolicy, TlsReport } from '../domain/r
 import type { Driver, Row, SqlValue } from './driver.ts';
 import type { ExportFilter, SaveOutcome, StoredTls } from './report-store.ts';
 import { epochSeconds, keyText } from './report-keys.ts';
-import { int, json, text, textOrNull } from './row-decode.ts';
+import { int, json, mailAuthOf, mailAuthValue, text, textOrNull } from './row-decode.ts';
 import { insertRowSql, keysetPages, PAGE_SIZE, Where } from './sql-build.ts';
 
 const DETAIL_COLUMNS = [
@@ -20,6 +20,7 @@ export async function saveTls(driver: Driver, report: TlsReport, origin: Origin,
       period_end: epochSeconds(report.end),
       origin_input: origin.input,
       origin_member: origin.member,
+      mail_auth: mailAuthValue(origin),
       received_at: receivedAt,
       key_org: keyText(report.orgName),
       key_report_id: keyText(report.reportId),
@@ -93,7 +94,7 @@ export async function* listTls(driver: Driver, filter: ExportFilter): AsyncGener
         end: int(row, 'period_end'),
         policies: await loadPolicies(driver, id),
       },
-      origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member') },
+      origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member'), ...mailAuthOf(row) },
       receivedAt: int(row, 'received_at'),
     };
   }

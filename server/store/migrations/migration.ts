@@ -1,4 +1,4 @@
-import type { ColumnTypes } from '../driver.ts';
+import type { Capabilities, ColumnTypes, SqlRunner } from '../driver.ts';
 
 /**
  * One numbered schema step. `sql` receives the dialect's column types, so one text serves SQLite and PostgreSQL.
@@ -8,4 +8,9 @@ export interface Migration {
   version: number;
   name: string;
   sql(t: ColumnTypes): string;
+  /**
+   * Optional data step run after `sql`, in the same transaction (e.g. a backfill computed in TypeScript).
+   * It may only use `tx` (the migration's own transaction).
+   */
+  run?(tx: SqlRunner, engine: { types: ColumnTypes; caps: Capabilities }): Promise<void>;
 }

@@ -1,0 +1,66 @@
+import { rebuildRollups } from '../analytics-rollup.ts';
+import type { Migration } from './migration.ts';
+
+/**
+ * Daily rollups of the aggregate records, maintained at ingest (server/store/analytics-rollup.ts), so the
+ * analytics views read pre-aggregated rows instead of raw records. The primary keys start with
+ * (domain, day): every view filters by domain and date range. rollup_auth holds each distinct combination of
+ * authentication facts once (keyed by a hash of its values), so the per-day source rows stay narrow.
+ * Text values are length-capped when written; flags are 0/1 integers. Reports stored before this migration
+ * are rolled up by `run`.
+ */
+export const analyticsRollups: Migration = {
+  version: 2,
+  name: 'analytics-rollups',
+  sql: (t) => `
+CREATE TABLE rollup_auth (
+  auth_key TEXT NOT NULL PRIMARY KEY,
+  header_from TEXT NOT NULL,
+  dkim_domain TEXT NOT NULL,
+  dkim_selector TEXT NOT NULL,
+  dkim_result TEXT NOT NULL,
+  dkim_aligned INTEGER NOT NULL,
+  spf_aligned INTEGER NOT NULL,
+  forwarded INTEGER NOT NULL,
+  arc INTEGER NOT NULL,
+  override_reasons TEXT NOT NULL,
+  dkim_pass_domains TEXT NOT NULL
+);
+
+CREATE TABLE rollup_sources (
+  domain TEXT NOT NULL,
+  day ${t.bigint} NOT NULL,
+  source_ip TEXT NOT NULL,
+  disposition TEXT NOT NULL,
+  auth_key TEXT NOT NULL,
+  messages ${t.bigint} NOT NULL,
+  PRIMARY KEY (domain, day, source_ip, disposition, auth_key)
+)${t.clusteredSuffix};
+
+CREATE TABLE rollup_selectors (
+  domain TEXT NOT NULL,
+  day ${t.bigint} NOT NULL,
+  dkim_domain TEXT NOT NULL,
+  selector TEXT NOT NULL,
+  result TEXT NOT NULL,
+  messages ${t.bigint} NOT NULL,
+  first_seen ${t.bigint} NOT NULL,
+  last_seen ${t.bigint} NOT NULL,
+  PRIMARY KEY (domain, day, dkim_domain, selector, result)
+)${t.clusteredSuffix};
+CREATE INDEX rollup_selectors_signing ON rollup_selectors (dkim_domain, selector);
+
+CREATE TABLE rollup_domains (
+  domain TEXT NOT NULL,
+  day ${t.bigint} NOT NULL,
+  disposition TEXT NOT NULL,
+  dkim_aligned INTEGER NOT NULL,
+  spf_aligned INTEGER NOT NULL,
+  messages ${t.bigint} NOT NULL,
+  PRIMARY KEY (domain, day, disposition, dkim_aligned, spf_aligned)
+)${t.clusteredSuffix};
+`,
+  run: async (tx, engine) => {
+    await rebuildRollups(tx, engine.caps);
+  },
+};
