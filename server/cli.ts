@@ -13,7 +13,12 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   export: async () => (await import('./commands/export.ts')).registerExportCommand,
   reprocess: async () => (await import('./commands/reprocess.ts')).registerReprocessCommand,
   poll: async () => (await import('./commands/poll.ts')).registerPollCommand,
-  check: async () => (await import('./commands/check.ts')).registerCheckCommand,
+  check: async () => {
+    const [{ registerCheckCommand }, { checkCommandDeps }] = await Promise.all([import('./commands/check.ts'), import('./analytics/check-wiring.ts')]);
+    return (program) => registerCheckCommand(program, checkCommandDeps);
+  },
+  enrich: async () => (await import('./commands/enrich.ts')).registerEnrichCommand,
+  readiness: async () => (await import('./commands/readiness.ts')).registerReadinessCommand,
 };
 
 export async function buildProgram(argv: string[] = []): Promise<Command> {

@@ -24,7 +24,8 @@ Chart.defaults.color = '#333';
 
 export interface Series {
   label: string;
-  data: number[];
+  /** null: no data for that category (a gap in a line) */
+  data: (number | null)[];
   /** one colour, or one per bar */
   color: string | string[];
 }
@@ -61,10 +62,11 @@ function segmentCentres(chart: Chart): [number, number][] {
     for (let d = 0; d < chart.data.datasets.length; d++) {
       const el = chart.getDatasetMeta(d).data[i] as unknown as { x: number; y: number; base?: number; horizontal?: boolean } | undefined;
       if (!el) continue;
+      if (!Number.isFinite(el.x) || !Number.isFinite(el.y)) continue;
       if (el.base === undefined) return [Math.round(el.x), Math.round(el.y)];
       const horizontal = chart.options.indexAxis === 'y';
       const size = Math.abs(el.base - (horizontal ? el.x : el.y));
-      if (size < 1) continue;
+      if (!(size >= 1)) continue;
       return horizontal ? [Math.round((el.x + el.base) / 2), Math.round(el.y)] : [Math.round(el.x), Math.round((el.y + el.base) / 2)];
     }
     return [-1, -1];
@@ -74,14 +76,26 @@ function segmentCentres(chart: Chart): [number, number][] {
 export function barConfig(labels: string[], series: Series[], opts: { stacked?: boolean; horizontal?: boolean; percent?: boolean } = {}): AnyConfig {
   return {
     type: 'bar',
-    data: { labels, datasets: series.map((s) => ({ label: s.label, data: s.data, backgroundColor: s.color, borderColor: s.color, borderWidth: 0 })) },
+    // a small but non-zero value still shows (and can be clicked) next to a large one
+    // (a zero stays no bar at all: null is not drawn, where minBarLength would draw a 0)
+    data: {
+      labels,
+      datasets: series.map((s) => ({
+        label: s.label,
+        data: opts.stacked ? s.data : s.data.map((v) => (v === 0 ? null : v)),
+        backgroundColor: s.color,
+        borderColor: s.color,
+        borderWidth: 0,
+        minBarLength: opts.stacked ? 0 : 4,
+      })),
+    },
     options: {
       animation: false,
       responsive: true,
       maintainAspectRatio: false,
       indexAxis: opts.horizontal ? 'y' : 'x',
       scales: {
-        x: { stacked: opts.stacked ?? false, beginAtZero: true, grid: { display: !!opts.horizontal }, ticks: { maxRotation: 0, autoSkip: true, precision: 0 } },
+        x: { stacked: opts.stacked ?? false, beginAtZero: true, grid: { display: !!opts.horizontal }, ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 14, precision: 0 } },
         y: { stacked: opts.stacked ?? false, beginAtZero: true, grid: { display: !opts.horizontal }, ticks: { precision: 0 } },
       },
       plugins: { legend: { display: series.length > 1, position: 'bottom' }, tooltip: { mode: 'index', intersect: false } },
@@ -112,7 +126,7 @@ export function lineConfig(labels: string[], series: Series[], opts: { percent?:
       responsive: true,
       maintainAspectRatio: false,
       scales: {
-        x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true } },
+        x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 14 } },
         y: opts.percent ? { min: 0, max: 100, ticks: { callback: (v: unknown) => `${v}%` } } : { beginAtZero: true },
       },
       plugins: { legend: { position: 'bottom' }, tooltip: { mode: 'index', intersect: false } },

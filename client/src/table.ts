@@ -10,6 +10,7 @@ export interface Column<R> {
   numeric?: boolean;
   /** hidden on narrow screens */
   minor?: boolean;
+  className?: string;
 }
 
 export function dataTable<R extends Record<string, unknown>>(
@@ -42,7 +43,7 @@ export function dataTable<R extends Record<string, unknown>>(
 }
 
 function cls<R>(c: Column<R>): string {
-  return [c.numeric ? 'num' : '', c.minor ? 'minor' : ''].filter(Boolean).join(' ');
+  return [c.numeric ? 'num' : '', c.minor ? 'minor' : '', c.className ?? ''].filter(Boolean).join(' ');
 }
 
 /** a card with a title, optional CSV link / actions, and a body */

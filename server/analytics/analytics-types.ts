@@ -78,6 +78,10 @@ export interface SourceRow {
   likelySpoofing: boolean;
   firstSeen: number;
   lastSeen: number;
+  /** the group's messages did not all earn the same verdict (the verdict is the one most messages earned) */
+  partial?: boolean;
+  /** messages per verdict */
+  breakdown?: Record<Verdict, number>;
 }
 
 export interface SelectorRow {
@@ -94,6 +98,11 @@ export interface SelectorRow {
   stale: boolean;
   failing: boolean;
   notes: string[];
+  /** messages with DKIM result fail / permerror */
+  fail?: number;
+  permerror?: number;
+  /** for a stale selector: the newer one of the same service / family */
+  newerSelector?: string | null;
 }
 
 export interface MonthlySummaryRow {

@@ -60,7 +60,7 @@ export function registerDemoCommand(program: Command): void {
         log(`loading the sample reports into ${file} …`);
         process.stderr.write(formatSummary(await loadSamples(db, config.limits)));
         const start = (port: number) =>
-          startWebServer({ db, config, host: flags.host, port, poll: false, dnsTimeoutMs: 1500, env: {}, log });
+          startWebServer({ db, config, host: flags.host, port, poll: false, enrich: false, dnsTimeoutMs: 1500, env: {}, log });
         const port = parsePort(flags.port);
         const server = await start(port).catch(async (err: unknown) => {
           if (!(err instanceof FatalError && err.code === 'listen-failed') || port === 0) throw err;

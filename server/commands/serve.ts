@@ -15,6 +15,8 @@ import { DEFAULT_CLIENT_DIR } from '../http/app-context.ts';
 import { createApp } from '../http/create-app.ts';
 import { createMetrics, type Metrics } from '../http/metrics.ts';
 import { createWebChecker } from '../http/web-checker.ts';
+import { startBackgroundEnrichment } from '../http/background-enrich.ts';
+import { webAnalytics } from '../http/load-analytics.ts';
 import { loadPollSettings } from '../mailbox/account-config.ts';
 import { poll } from '../mailbox/poller.ts';
 import { openDatabase, type Database } from '../store/database.ts';
@@ -29,6 +31,8 @@ export interface WebServerOptions {
   port: number;
   /** run the IMAP poller in-process when IMAP is configured */
   poll: boolean;
+  /** look up reverse DNS / ASN / country of the stored source IPs in the background (default true) */
+  enrich?: boolean;
   /** require a login even on loopback */
   requireLogin?: boolean;
   trustProxy?: boolean | number | string;
@@ -63,7 +67,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
   await ensureClientBuilt(DEFAULT_CLIENT_DIR, log);
   const metrics = createMetrics();
   const checker = createWebChecker({ timeoutMs: opts.dnsTimeoutMs ?? 2500, ...(opts.resolvers ? { servers: opts.resolvers } : {}) });
-  const analytics = opts.analytics !== undefined ? opts.analytics : await loadAnalytics(opts.db, log);
+  const analytics = opts.analytics !== undefined ? opts.analytics : webAnalytics(opts.db, opts.config.file);
   const app = createApp({
     db: opts.db,
     analytics,
@@ -85,7 +89,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host === '0.0.0.0' ? 'localhost' : opts.host;
-  const stopPoller = opts.poll ? startPoller(opts.config, env, metrics, log) : null;
+  const enricher = opts.enrich === false ? null : startBackgroundEnrichment(opts.db, { ...(opts.resolvers ? { servers: opts.resolvers } : {}), log });
+  const stopPoller = opts.poll ? startPoller(opts.config, env, metrics, log, () => enricher?.trigger()) : null;
   return {
     url: `http://${shownHost}:${port}/`,
     port,
@@ -93,6 +98,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
     metrics,
     async close() {
       await stopPoller?.();
+      await enricher?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -100,7 +106,13 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
 }
 
 /** Runs the poller in the background when IMAP is configured; returns how to stop it. */
-function startPoller(config: Config, env: NodeJS.ProcessEnv, metrics: Metrics, log: (line: string) => void): (() => Promise<void>) | null {
+function startPoller(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  metrics: Metrics,
+  log: (line: string) => void,
+  onNewReports: () => void,
+): (() => Promise<void>) | null {
   const configured = env.DMARC_LENS_IMAP_HOST !== undefined || env.DMARC_LENS_IMAP_USER !== undefined || config.file.imap !== undefined;
   if (!configured) {
     log('no IMAP account configured (DMARC_LENS_IMAP_HOST / the config file\'s "imap"): not polling');
@@ -119,6 +131,7 @@ function startPoller(config: Config, env: NodeJS.ProcessEnv, metrics: Metrics, l
     onResult: (r) => {
       metrics.countPollMessage(r.outcome);
       if (r.error !== undefined) metrics.countPollError('store');
+      if (r.reports > 0) onNewReports();
     },
     log: (line) => log(`poll: ${line}`),
   })
@@ -138,24 +151,13 @@ function startPoller(config: Config, env: NodeJS.ProcessEnv, metrics: Metrics, l
   };
 }
 
-/** the analytics module, when this build has it */
-async function loadAnalytics(db: Database, log: (line: string) => void): Promise<Analytics | null> {
-  const path = '../analytics/analytics.ts';
-  try {
-    const mod = (await import(path)) as { createAnalytics?: (db: Database, deps?: unknown) => Analytics };
-    return mod.createAnalytics ? mod.createAnalytics(db) : null;
-  } catch (err) {
-    log(`analytics unavailable (${(err as Error).message}); overview, sources and selectors views are disabled`);
-    return null;
-  }
-}
-
 interface ServeFlags {
   db?: string;
   config?: string;
   host: string;
   port: string;
   poll: boolean;
+  enrich: boolean;
   requireLogin?: boolean;
   trustProxy?: string;
   resolver?: string;
@@ -180,6 +182,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--host <address>', 'address to listen on; anything but loopback requires a login').env('DMARC_LENS_HOST').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'port to listen on').env('DMARC_LENS_PORT').default('8080'))
     .option('--no-poll', 'do not run the IMAP poller in this process')
+    .option('--no-enrich', 'do not look up reverse DNS / ASN / country of new source IPs in the background')
     .option('--require-login', 'require a login even on loopback (env DMARC_LENS_REQUIRE_LOGIN=true)')
     .addOption(new Option('--trust-proxy <value>', 'behind a TLS-terminating proxy: its hop count or address (cookies then get Secure)').env('DMARC_LENS_TRUST_PROXY'))
     .addOption(new Option('--resolver <ip:port>', 'DNS servers for the domain checks, comma-separated').env(RESOLVER_ENV))
@@ -196,6 +199,7 @@ export function registerServeCommand(program: Command): void {
           host: flags.host,
           port,
           poll: flags.poll,
+          enrich: flags.enrich,
           requireLogin: flags.requireLogin === true || /^(1|true|yes)$/i.test(process.env.DMARC_LENS_REQUIRE_LOGIN ?? ''),
           trustProxy: parseTrustProxy(flags.trustProxy),
           ...(flags.resolver ? { resolvers: parseResolverSpec(flags.resolver) } : {}),

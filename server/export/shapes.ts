@@ -2,7 +2,7 @@
  * The exported shapes. Aggregate reports use parsedmarc's field names so downstream tooling keeps working;
  * dates are ISO 8601 UTC.
  */
-import type { AggregateRecord } from '../domain/report-types.ts';
+import type { AggregateRecord, MailAuthVerdict } from '../domain/report-types.ts';
 import type { QuarantineRow, StoredAggregate, StoredFailure, StoredTls } from '../store/report-store.ts';
 
 export function isoDate(epochSeconds: number | null | undefined): string | null {
@@ -11,7 +11,34 @@ export function isoDate(epochSeconds: number | null | undefined): string | null 
   return Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.000Z$/, 'Z');
 }
 
-export function aggregateReportJson(r: StoredAggregate) {
+export interface ShapeOptions {
+  /** the operator's configured domains (DMARC_LENS_DOMAINS); undefined or empty when none are configured */
+  domains?: readonly string[] | undefined;
+}
+
+/** The report mail's Authentication-Results verdict (null for reports read from files). */
+export function mailAuthJson(m: MailAuthVerdict | null | undefined) {
+  if (!m) return null;
+  return {
+    authserv_id: m.authservId,
+    dkim: m.dkim,
+    dkim_domain: m.dkimDomain,
+    spf: m.spf,
+    spf_domain: m.spfDomain,
+    dmarc: m.dmarc,
+    from_domain: m.fromDomain,
+    authenticated: m.authenticated,
+  };
+}
+
+/** Is the policy domain one of the configured domains (or below one)? null when none are configured. */
+export function policyDomainConfigured(domain: string | null, opts: ShapeOptions = {}): boolean | null {
+  if (!opts.domains || opts.domains.length === 0) return null;
+  const d = (domain ?? '').trim().toLowerCase().replace(/\.$/, '');
+  return opts.domains.some((a) => d === a || d.endsWith('.' + a));
+}
+
+export function aggregateReportJson(r: StoredAggregate, opts: ShapeOptions = {}) {
   const h = r.header;
   return {
     xml_schema: h.xmlSchema,
@@ -26,6 +53,8 @@ export function aggregateReportJson(r: StoredAggregate) {
       generator: h.generator,
       source: { input: r.origin.input, member: r.origin.member },
       received_at: isoDate(r.receivedAt),
+      mail_auth: mailAuthJson(r.origin.mailAuth),
+      policy_domain_configured: policyDomainConfigured(h.policy.domain, opts),
     },
     policy_published: {
       domain: h.policy.domain,
@@ -66,7 +95,7 @@ export function recordJson(rec: AggregateRecord) {
 }
 
 /** One flat row per record, the report's columns repeated (parsedmarc's CSV column names, plus RFC 9990 ones). */
-export function recordRows(r: StoredAggregate): Record<string, string | number | boolean | null>[] {
+export function recordRows(r: StoredAggregate, opts: ShapeOptions = {}): Record<string, string | number | boolean | null>[] {
   const h = r.header;
   const base = {
     xml_schema: h.xmlSchema,
@@ -87,6 +116,8 @@ export function recordRows(r: StoredAggregate): Record<string, string | number |
     fo: h.policy.fo,
     testing: h.policy.testing,
   };
+  const mailAuthenticated = r.origin.mailAuth ? r.origin.mailAuth.authenticated : null;
+  const configured = policyDomainConfigured(h.policy.domain, opts);
   return r.records.map((rec) => {
     const spf = rec.spfEval === 'pass';
     const dkim = rec.dkimEval === 'pass';
@@ -110,6 +141,8 @@ export function recordRows(r: StoredAggregate): Record<string, string | number |
       spf_scopes: rec.spf.map((s) => s.scope ?? '').join('|'),
       spf_results: rec.spf.map((s) => s.result ?? '').join('|'),
       problems: rec.problems.join('|'),
+      mail_authenticated: mailAuthenticated,
+      policy_domain_configured: configured,
     };
   });
 }

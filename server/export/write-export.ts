@@ -10,6 +10,7 @@ import {
   recordRows,
   tlsJson,
   tlsRows,
+  type ShapeOptions,
 } from './shapes.ts';
 
 export const EXPORT_KINDS = ['reports', 'records', 'failures', 'tls', 'quarantine'] as const;
@@ -24,12 +25,12 @@ interface Item {
   rows: Row[];
 }
 
-function items(store: ReportStore, kind: ExportKind, filter: ExportFilter): AsyncIterable<Item[]> {
+function items(store: ReportStore, kind: ExportKind, filter: ExportFilter, shape: ShapeOptions): AsyncIterable<Item[]> {
   switch (kind) {
     case 'reports':
-      return mapEach(store.listAggregates(filter), (r) => [{ json: aggregateReportJson(r), rows: recordRows(r) }]);
+      return mapEach(store.listAggregates(filter), (r) => [{ json: aggregateReportJson(r, shape), rows: recordRows(r, shape) }]);
     case 'records':
-      return mapEach(store.listAggregates(filter), (r) => recordRows(r).map((row) => ({ json: row, rows: [row] })));
+      return mapEach(store.listAggregates(filter), (r) => recordRows(r, shape).map((row) => ({ json: row, rows: [row] })));
     case 'failures':
       return mapEach(store.listFailures(filter), (f) => [{ json: failureJson(f), rows: [failureRow(f)] }]);
     case 'tls':
@@ -61,13 +62,13 @@ export async function writeExport(
   filter: ExportFilter,
   format: ExportFormat,
   out: Writable,
-  options: { bom?: boolean } = {},
+  options: { bom?: boolean; domains?: readonly string[] | undefined } = {},
 ): Promise<number> {
   let n = 0;
   let columns: string[] | null = null;
   if (format === 'csv' && options.bom) await write(out, '\uFEFF');
   if (format === 'json') await write(out, '[');
-  for await (const batch of items(store, kind, filter)) {
+  for await (const batch of items(store, kind, filter, { domains: options.domains })) {
     for (const item of batch) {
       if (format === 'json') {
         await write(out, (n === 0 ? '\n' : ',\n') + JSON.stringify(item.json));

@@ -1,5 +1,5 @@
 import type { AggregateHeader, AggregateRecord, Origin } from '../domain/report-types.ts';
-import { ReportRollup, writeRollups } from './analytics-rollup.ts';
+import { ReportRollup } from './analytics-rollup.ts';
 import type { Driver, Row, SqlRunner, SqlValue } from './driver.ts';
 import type { ExportFilter, SaveOutcome, StoredAggregate } from './report-store.ts';
 import { epochSeconds, keyText } from './report-keys.ts';
@@ -8,7 +8,7 @@ import { insertRowSql, keysetPages, PAGE_SIZE, Where } from './sql-build.ts';
 
 const RECORD_COLUMNS = [
   'report_id', 'ordinal', 'source_ip', 'message_count', 'disposition', 'dkim_eval', 'spf_eval', 'header_from',
-  'envelope_from', 'envelope_to', 'override_reasons', 'dkim', 'spf', 'problems',
+  'envelope_from', 'envelope_to', 'override_reasons', 'dkim', 'spf', 'problems', 'auth_key',
 ] as const;
 
 /** rows collected across the parser's batches before they are written, so statements stay full-sized */
@@ -33,12 +33,11 @@ export async function saveAggregate(
     let pending: SqlValue[] = [];
     let recordCount = 0;
     let messageCount = 0;
-    // the daily rollups of this report (analytics), added to the shared rollup rows at the end
+    // the daily rollups of this report (analytics): each record's auth_key, then the rollups at the end
     const rollup = new ReportRollup(header);
     for await (const batch of records) {
       for (const record of batch) {
-        pushRecordValues(pending, id, record);
-        rollup.add(record);
+        pushRecordValues(pending, id, record, rollup);
         recordCount++;
         messageCount += Number.isFinite(record.count) ? record.count : 0;
         if (pending.length === chunkValues) {
@@ -48,7 +47,7 @@ export async function saveAggregate(
       }
     }
     if (pending.length > 0) await tx.insertMany('aggregate_records', RECORD_COLUMNS, pending);
-    await writeRollups(tx, driver.caps, rollup);
+    await rollup.write(tx, driver.caps, id);
     // header.errors may have grown while the records were parsed
     await tx.query('UPDATE aggregate_reports SET errors = ?, record_count = ?, message_count = ? WHERE id = ?', [
       JSON.stringify(header.errors),
@@ -108,7 +107,8 @@ function headerValues(h: AggregateHeader, origin: Origin, receivedAt: number): R
 }
 
 /** appends the record's values to `out`, in RECORD_COLUMNS order */
-function pushRecordValues(out: SqlValue[], reportId: number, r: AggregateRecord): void {
+function pushRecordValues(out: SqlValue[], reportId: number, r: AggregateRecord, rollup: ReportRollup): void {
+  const json = { overrideReasons: jsonArray(r.overrideReasons), dkim: jsonArray(r.dkim), spf: jsonArray(r.spf) };
   out.push(
     reportId,
     r.ordinal,
@@ -120,10 +120,11 @@ function pushRecordValues(out: SqlValue[], reportId: number, r: AggregateRecord)
     r.headerFrom,
     r.envelopeFrom,
     r.envelopeTo,
-    jsonArray(r.overrideReasons),
-    jsonArray(r.dkim),
-    jsonArray(r.spf),
+    json.overrideReasons,
+    json.dkim,
+    json.spf,
     jsonArray(r.problems),
+    rollup.add(r, json),
   );
 }
 

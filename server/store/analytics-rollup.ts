@@ -1,40 +1,45 @@
 /**
- * Daily rollups of aggregate records, computed while a report is stored (inside saveAggregate's transaction) so
- * the analytics views never scan raw records. One report's records are accumulated in memory per (authentication
- * facts, disposition, source IP) — bounded by the report's distinct sources, not its messages — and written at
- * the end of the transaction with upserts that add to the rows other reports already made.
+ * Daily rollups of aggregate records, maintained while a report is stored (inside saveAggregate's transaction)
+ * so the analytics views never scan raw records.
  *
  * Tables (migration 002):
- *   rollup_auth       each distinct combination of authentication facts, once: header_from, key DKIM signature
- *                     (domain, selector, result), DKIM aligned pass, SPF aligned pass, forwarding / ARC evidence,
- *                     override reasons, passing signing domains; keyed by a 52-bit hash of those values
+ *   rollup_auth       each distinct combination of a policy domain and the authentication facts of a record,
+ *                     once: header_from, key DKIM signature (domain, selector, result), DKIM aligned pass, SPF
+ *                     aligned pass, forwarding / ARC evidence, override reasons, passing signing domains; keyed by
+ *                     a 52-bit hash of those values (auth_key)
  *   rollup_sources    per policy domain, UTC day, source IP, disposition and auth_key: messages
  *   rollup_selectors  per policy domain, day, DKIM signing domain, selector and result (every signature of a
  *                     record): messages, first / last seen (report period)
  *   rollup_domains    per policy domain, day, disposition, DKIM / SPF aligned pass: messages (overview, timeline)
- * A report's total per (source IP, disposition, auth) is pro-rated over the days the report covers
- * (prorateByDay: whole messages, totals exact), and the domain and selector rows are summed from those very
- * shares, so every table agrees on every day.
+ *
+ * How: each record's count is pro-rated over the UTC days the report covers (prorateByDay: whole messages,
+ * totals exact). While the records stream in, each record's facts are computed once per distinct combination
+ * (a memo), its auth_key is written with the record (aggregate_records.auth_key), and its day shares are summed
+ * per (auth_key, disposition, day) — the source of the domain and selector rows. At the end, the per-source
+ * rows are summed by the database from the records just written — the same two-day split written in SQL for
+ * the usual one- or two-day reports; in TypeScript for longer periods — and everything is added to the shared
+ * rows with upserts. Every table therefore agrees on every day.
  *
  * Concurrent transactions (PostgreSQL) take turns for the rollup writes (Capabilities.rollupLock), so they
  * cannot deadlock on each other's rows.
  */
 import { createHash } from 'node:crypto';
 import { evaluateRecord } from '../domain/classify.ts';
-import { prorateByDay, type DayShare } from '../domain/prorate.ts';
+import { MAX_PRORATE_DAYS, prorateByDay, utcDayStart, type DayShare } from '../domain/prorate.ts';
 import type { AggregateHeader, AggregateRecord } from '../domain/report-types.ts';
 import type { Capabilities, SqlRunner, SqlValue } from './driver.ts';
 import { multiRowInsertSql, planInsertChunks } from './insert-many.ts';
 
 export const AUTH_COLUMNS = [
-  'auth_key', 'header_from', 'dkim_domain', 'dkim_selector', 'dkim_result', 'dkim_aligned', 'spf_aligned', 'forwarded', 'arc',
-  'override_reasons', 'dkim_pass_domains',
+  'auth_key', 'domain', 'header_from', 'dkim_domain', 'dkim_selector', 'dkim_result', 'dkim_aligned', 'spf_aligned', 'forwarded',
+  'arc', 'override_reasons', 'dkim_pass_domains',
 ] as const;
 const SOURCE_COLUMNS = ['domain', 'day', 'source_ip', 'disposition', 'auth_key', 'messages'] as const;
 const SELECTOR_COLUMNS = ['domain', 'day', 'dkim_domain', 'selector', 'result', 'messages', 'first_seen', 'last_seen'] as const;
 const DOMAIN_COLUMNS = ['domain', 'day', 'disposition', 'dkim_aligned', 'spf_aligned', 'messages'] as const;
 
 const SEP = '\u0001';
+const DAY = 86_400;
 /** length caps keep every key well inside PostgreSQL's B-tree row limit, whatever a reporter sends */
 const MAX_DOMAIN = 253;
 const MAX_SELECTOR = 128;
@@ -42,25 +47,32 @@ const MAX_SHORT = 32;
 const MAX_IP = 64;
 const MAX_PASS_DOMAINS = 3;
 const MAX_REASONS = 4;
-/** per-report memo sizes (the records of a report repeat the same authentication facts and counts) */
-const MAX_MEMO = 50_000;
+/** per-report memo size (the records of a report repeat the same few combinations of facts) */
+const MAX_MEMO = 20_000;
 
-type Period = Pick<AggregateHeader, 'begin' | 'end'> & { policy: Pick<AggregateHeader['policy'], 'domain' | 'adkim' | 'aspf'> };
+/** How source IP and disposition are normalized in the rollup rows (SQL over aggregate_records columns). */
+const IP_SQL = `substr(coalesce(nullif(trim(source_ip), ''), 'unknown'), 1, ${MAX_IP})`;
+const DISPOSITION_SQL = `CASE lower(trim(disposition)) WHEN 'none' THEN 'none' WHEN 'quarantine' THEN 'quarantine' WHEN 'reject' THEN 'reject' ELSE '' END`;
+
+export type RollupPeriod = Pick<AggregateHeader, 'begin' | 'end'> & { policy: Pick<AggregateHeader['policy'], 'domain' | 'adkim' | 'aspf'> };
+
+/** The JSON texts of a record's lists, as stored in aggregate_records. */
+export interface RecordJson {
+  overrideReasons: string;
+  dkim: string;
+  spf: string;
+}
 
 /**
- * A value as it goes into a rollup row: no control characters, bounded length, and a string of its own
- * (a record's strings may be slices of a large parser buffer, which must not be kept alive by the rollup).
+ * A value as it goes into a rollup row: no control characters, bounded length, and a string of its own: a
+ * record's strings may be slices of a large parser buffer, which the memo must not keep alive.
  */
 function keyPart(value: string | null | undefined, max: number): string {
   if (!value) return '';
   // eslint-disable-next-line no-control-regex
   let s = /[\u0000-\u001f]/.test(value) ? value.replace(/[\u0000-\u001f]/g, '') : value;
   if (s.length > max) s = s.slice(0, max);
-  return own(s);
-}
-
-/** A copy of a string that shares no memory with a larger one (V8 makes slices of 13+ characters share). */
-function own(s: string): string {
+  // V8 shares the memory of slices of 13 characters or more; a concatenation is copied when flattened
   return s.length >= 13 ? (SEP + s).slice(1) : s;
 }
 
@@ -69,139 +81,97 @@ export function rollupDomain(d: string | null | undefined): string {
   return keyPart(d?.trim().toLowerCase().replace(/\.$/, ''), MAX_DOMAIN);
 }
 
-/** The authentication facts of a record, as one rollup_auth row. */
 interface AuthFacts {
-  /** policy domain (the report's, or the record's header_from when the report names none) */
-  domain: string;
   key: number;
-  /** AUTH_COLUMNS values, auth_key first */
+  /** this report's messages with these facts, by (day index · 4 + disposition index) */
+  sums: Map<number, number>;
+  /** AUTH_COLUMNS values */
   row: SqlValue[];
-  dkimAligned: number;
-  spfAligned: number;
   /** [signing domain, selector, result] of every signature naming both */
   signatures: [string, string, string][];
-  /** disposition → source IP → messages over the report */
-  sources: Map<string, Map<string, number>>;
 }
 
-type Trie = Map<unknown, unknown>;
-const LEAF = Symbol('facts');
-
-/** Accumulates one report's rollup rows. */
+/** Accumulates what one report adds to the rollups; `write` adds it, at the end of the report's transaction. */
 export class ReportRollup {
-  readonly #period: Period;
-  /** memo of the authentication facts: a trie over the record fields they depend on (no key string per record) */
-  #memo: Trie = new Map();
+  readonly #period: RollupPeriod;
+  readonly #plan: DayPlan;
+  /** memo: the record fields the facts depend on → facts (a nested map, so no long key is built per record) */
+  #memo = new Map<string, Map<string, Map<string, AuthFacts>>>();
   #memoSize = 0;
-  /** every distinct set of facts seen, with the sources counted under it */
-  readonly #auths: AuthFacts[] = [];
+  readonly #auths = new Map<number, AuthFacts>();
+  /** every facts object made (several may share a key: they differ only in what the facts do not depend on) */
+  readonly #all: AuthFacts[] = [];
   readonly #shares = new Map<number, DayShare[]>();
+  #messages = 0;
+  /** only for periods of more than two days: `auth_key SEP ip SEP disposition SEP day` → messages */
+  readonly #sources: Map<string, number> | null;
 
-  constructor(period: Period) {
+  constructor(period: RollupPeriod) {
     this.#period = period;
-  }
-
-  add(rec: AggregateRecord): void {
-    if (!Number.isFinite(rec.count) || rec.count <= 0) return;
-    const auth = this.#authOf(rec);
-    // looked up by the value as given; stored (on first sight) as a bounded copy
-    const disposition = rec.disposition ?? '';
-    let byIp = auth.sources.get(disposition);
-    if (byIp === undefined) {
-      const k = keyPart(disposition, MAX_SHORT);
-      byIp = auth.sources.get(k);
-      if (byIp === undefined) auth.sources.set(k, (byIp = new Map()));
-    }
-    const ip = rec.sourceIp ?? '';
-    const n = byIp.get(ip);
-    if (n !== undefined) byIp.set(ip, n + rec.count);
-    else {
-      const k = keyPart(ip, MAX_IP);
-      byIp.set(k, (byIp.get(k) ?? 0) + rec.count);
-    }
+    this.#plan = dayPlan(period.begin, period.end);
+    this.#sources = this.#plan.kind === 'ts' ? new Map() : null;
   }
 
   /**
-   * Writes (adds) the report's rollups. Call inside the report's transaction, as its last write: on engines
-   * with concurrent writers, the rollup lock is held from here to the commit.
+   * Accounts for one record and returns its auth_key (stored with the record). `json` holds the record's lists
+   * as stored. Each record's count is pro-rated over the report's days on its own (prorateByDay).
    */
-  async write(tx: SqlRunner, caps: Capabilities): Promise<void> {
-    const auths = this.#merged();
-    if (auths.length === 0) return;
+  add(rec: AggregateRecord, json: RecordJson): number {
+    const facts = this.#factsOf(rec, json);
+    if (!Number.isFinite(rec.count) || rec.count <= 0) return facts.key;
+    const disposition = dispositionIndex(rec.disposition);
+    const first = this.#plan.first;
+    for (const share of this.#sharesOf(rec.count)) {
+      const slot = ((share.day - first) / DAY) * 4 + disposition;
+      facts.sums.set(slot, (facts.sums.get(slot) ?? 0) + share.count);
+      if (this.#sources) add(this.#sources, `${facts.key}${SEP}${ipOf(rec.sourceIp)}${SEP}${DISPOSITIONS[disposition]}${SEP}${share.day}`, share.count);
+    }
+    this.#messages += rec.count;
+    return facts.key;
+  }
+
+  /**
+   * Adds the report's rollups; its records must already be written with their auth_key. Call inside the
+   * report's transaction, as its last write: on engines with concurrent writers, the rollup lock is then held
+   * until the commit.
+   */
+  async write(tx: SqlRunner, caps: Capabilities, reportId: number): Promise<void> {
+    if (this.#messages === 0) return;
     if (caps.rollupLock) await tx.query(caps.rollupLock);
+    await upsert(tx, caps, 'rollup_auth', AUTH_COLUMNS, 1, null, [...this.#auths.values()].map((a) => a.row));
+    if (this.#plan.kind === 'sql') await sourcesInSql(tx, reportId, this.#plan);
+    else await this.#sourcesInTs(tx, caps);
     const domains = new Map<string, number>();
     const selectors = new Map<string, number>();
-    let sourceRows = 0;
-    for (const a of auths) {
-      for (const [disposition, byIp] of a.sources) {
-        const byDay = new Map<number, number>();
-        for (const total of byIp.values()) {
-          const shares = this.#sharesOf(total);
-          sourceRows += shares.length;
-          for (const s of shares) byDay.set(s.day, (byDay.get(s.day) ?? 0) + s.count);
-        }
-        for (const [day, n] of byDay) {
-          add(domains, [a.domain, day, disposition, a.dkimAligned, a.spfAligned].join(SEP), n);
-          for (const sig of a.signatures) add(selectors, [a.domain, day, ...sig].join(SEP), n);
-        }
+    for (const a of this.#all) {
+      const domain = a.row[1] as string;
+      for (const [slot, messages] of a.sums) {
+        const day = this.#plan.first + Math.floor(slot / 4) * DAY;
+        add(domains, [domain, day, DISPOSITIONS[slot % 4], a.row[6], a.row[7]].join(SEP), messages);
+        for (const sig of a.signatures) add(selectors, [domain, day, ...sig].join(SEP), messages);
       }
     }
-    await upsert(tx, caps, 'rollup_auth', AUTH_COLUMNS, 1, null, auths.length, function* () {
-      for (const a of auths) yield* a.row;
-    });
-    const sharesOf = (n: number): DayShare[] => this.#sharesOf(n);
-    await upsert(tx, caps, 'rollup_sources', SOURCE_COLUMNS, 5, ADD_MESSAGES, sourceRows, function* () {
-      for (const a of auths) {
-        for (const [disposition, byIp] of a.sources) {
-          for (const [ip, total] of byIp) {
-            for (const s of sharesOf(total)) {
-              yield a.domain;
-              yield s.day;
-              yield ip;
-              yield disposition;
-              yield a.key;
-              yield s.count;
-            }
-          }
-        }
-      }
-    });
     const seen = [Math.floor(this.#period.begin), Math.floor(this.#period.end)];
-    await upsert(tx, caps, 'rollup_selectors', SELECTOR_COLUMNS, 5, ADD_MESSAGES_AND_SEEN, selectors.size, function* () {
-      for (const [key, n] of selectors) {
-        const [domain, day, d, s, r] = key.split(SEP);
-        yield* [domain!, Number(day), d!, s!, r!, n, ...seen];
-      }
+    const selectorRows = [...selectors].map(([key, n]): SqlValue[] => {
+      const [domain, day, d, s, r] = key.split(SEP);
+      return [domain!, Number(day), d!, s!, r!, n, ...seen];
     });
-    await upsert(tx, caps, 'rollup_domains', DOMAIN_COLUMNS, 5, ADD_MESSAGES, domains.size, function* () {
-      for (const [key, n] of domains) {
-        const [domain, day, disposition, da, sa] = key.split(SEP);
-        yield* [domain!, Number(day), disposition!, Number(da), Number(sa), n];
-      }
+    await upsert(tx, caps, 'rollup_selectors', SELECTOR_COLUMNS, 5, ADD_MESSAGES_AND_SEEN, selectorRows);
+    const domainRows = [...domains].map(([key, n]): SqlValue[] => {
+      const [domain, day, disposition, da, sa] = key.split(SEP);
+      return [domain!, Number(day), disposition!, Number(da), Number(sa), n];
     });
+    await upsert(tx, caps, 'rollup_domains', DOMAIN_COLUMNS, 5, ADD_MESSAGES, domainRows);
   }
 
-  /**
-   * The facts seen, one per auth_key, with their sources normalized (trimmed, lower-cased disposition, 'unknown'
-   * for a missing IP) and merged: records differing only in spelling become one row.
-   */
-  #merged(): AuthFacts[] {
-    const byKey = new Map<number, AuthFacts>();
-    for (const a of this.#auths) {
-      if (a.sources.size === 0) continue;
-      let into = byKey.get(a.key);
-      if (!into) byKey.set(a.key, (into = { ...a, sources: new Map() }));
-      for (const [rawDisposition, byIp] of a.sources) {
-        const disposition = rawDisposition.trim().toLowerCase();
-        let target = into.sources.get(disposition);
-        if (!target) into.sources.set(disposition, (target = new Map()));
-        for (const [rawIp, n] of byIp) {
-          const ip = rawIp.trim() || 'unknown';
-          target.set(ip, (target.get(ip) ?? 0) + n);
-        }
-      }
+  async #sourcesInTs(tx: SqlRunner, caps: Capabilities): Promise<void> {
+    const rows: SqlValue[][] = [];
+    for (const [key, n] of this.#sources!) {
+      const [authKey, ip, disposition, day] = key.split(SEP) as [string, string, string, string];
+      rows.push([this.#auths.get(Number(authKey))!.row[1]!, Number(day), ip, disposition, Number(authKey), n]);
     }
-    return [...byKey.values()];
+    rows.sort(byKey);
+    await upsert(tx, caps, 'rollup_sources', SOURCE_COLUMNS, 5, ADD_MESSAGES, rows);
   }
 
   #sharesOf(count: number): DayShare[] {
@@ -214,59 +184,120 @@ export class ReportRollup {
     return shares;
   }
 
-  #authOf(rec: AggregateRecord): AuthFacts {
-    let node = step(this.#memo, rec.headerFrom);
-    node = step(node, rec.dkimEval);
-    node = step(node, rec.spfEval);
-    node = step(node, rec.envelopeFrom);
-    node = step(node, rec.dkim.length);
-    for (const d of rec.dkim) node = step(step(step(node, d.domain), d.selector), d.result);
-    node = step(node, rec.spf.length);
-    for (const x of rec.spf) node = step(step(step(node, x.domain), x.scope), x.result);
-    node = step(node, rec.overrideReasons.length);
-    for (const o of rec.overrideReasons) node = step(step(node, o.type), o.comment);
-    let facts = node.get(LEAF) as AuthFacts | undefined;
+  #factsOf(rec: AggregateRecord, json: RecordJson): AuthFacts {
+    const rest = `${rec.headerFrom ?? ''}${SEP}${rec.dkimEval ?? ''}${SEP}${rec.spfEval ?? ''}${SEP}${rec.envelopeFrom ?? ''}${SEP}${json.overrideReasons}`;
+    let bySpf = this.#memo.get(json.dkim);
+    let byRest = bySpf?.get(json.spf);
+    let facts = byRest?.get(rest);
     if (facts === undefined) {
       facts = authFacts(rec, this.#period.policy);
-      this.#auths.push(facts);
+      if (!this.#auths.has(facts.key)) this.#auths.set(facts.key, facts);
+      this.#all.push(facts);
       if (++this.#memoSize > MAX_MEMO) {
         this.#memo = new Map();
         this.#memoSize = 0;
-      } else node.set(LEAF, facts);
+        bySpf = byRest = undefined;
+      }
+      // stored under fresh copies: the record's strings may be slices of a large parser buffer
+      if (!bySpf) this.#memo.set(copy(json.dkim), (bySpf = new Map()));
+      if (!byRest) bySpf.set(copy(json.spf), (byRest = new Map()));
+      byRest.set(copy(rest), facts);
     }
     return facts;
   }
 }
 
-/** the child of a memo trie node for one field value (created on first use) */
-function step(node: Trie, value: unknown): Trie {
-  let next = node.get(value) as Trie | undefined;
-  if (next === undefined) node.set(typeof value === 'string' ? own(value) : value, (next = new Map()));
-  return next;
+function copy(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
+}
+
+/** as IP_SQL */
+function ipOf(ip: string | null): string {
+  return (ip?.trim() || 'unknown').slice(0, MAX_IP);
+}
+
+/** the dispositions a rollup row distinguishes ('' for anything else), as DISPOSITION_SQL */
+const DISPOSITIONS = ['', 'none', 'quarantine', 'reject'] as const;
+
+function dispositionIndex(d: string | null): number {
+  if (d === 'none') return 1;
+  const v = d?.trim().toLowerCase();
+  return v === 'none' ? 1 : v === 'quarantine' ? 2 : v === 'reject' ? 3 : 0;
+}
+
+/**
+ * One- or two-day periods: the report's source rows are summed by the database from the records just written,
+ * each record's count split as prorateByDay splits it over two days — day 0 gets floor(c·w0/W) plus the one
+ * leftover message when its remainder is the larger (a tie goes to the earlier day), day 1 the rest.
+ */
+async function sourcesInSql(tx: SqlRunner, reportId: number, plan: Extract<DayPlan, { kind: 'sql' }>): Promise<void> {
+  const [day0, day1] = plan.days;
+  const share0 =
+    day1 === undefined
+      ? 'message_count'
+      : `message_count * ${plan.w0} / ${plan.w} + CASE WHEN 2 * ((message_count * ${plan.w0}) % ${plan.w}) >= ${plan.w} THEN 1 ELSE 0 END`;
+  const grouped = `SELECT ip, disposition, auth_key, CAST(sum(share0) AS BIGINT) AS s0, CAST(sum(message_count - share0) AS BIGINT) AS s1 FROM (
+      SELECT ${IP_SQL} AS ip, ${DISPOSITION_SQL} AS disposition, auth_key, message_count, ${share0} AS share0
+      FROM aggregate_records WHERE report_id = ? AND message_count > 0 AND auth_key IS NOT NULL
+    ) r GROUP BY ip, disposition, auth_key`;
+  const days = day1 === undefined ? `SELECT 0 AS i, ${day0} AS day` : `SELECT 0 AS i, ${day0} AS day UNION ALL SELECT 1 AS i, ${day1} AS day`;
+  const messages = 'CASE WHEN d.i = 0 THEN g.s0 ELSE g.s1 END';
+  await tx.query(
+    `INSERT INTO rollup_sources (${SOURCE_COLUMNS.join(', ')})
+     SELECT a.domain, d.day, g.ip, g.disposition, g.auth_key, ${messages}
+     FROM (${grouped}) g JOIN rollup_auth a ON a.auth_key = g.auth_key CROSS JOIN (${days}) d
+     WHERE ${messages} > 0
+     ON CONFLICT (domain, day, source_ip, disposition, auth_key) DO UPDATE SET messages = rollup_sources.messages + excluded.messages`,
+    [reportId],
+  );
+}
+
+/** `first`: 00:00 UTC of the first day (what the report's shares are counted from) */
+type DayPlan = { kind: 'sql'; first: number; days: [number] | [number, number]; w0: number; w: number } | { kind: 'ts'; first: number };
+
+/** How prorateByDay splits this period: onto one day, two days (weights w0 and w − w0), or more. */
+export function dayPlan(begin: number, end: number): DayPlan {
+  let from = Math.floor(begin);
+  let to = Number.isFinite(end) ? Math.floor(end) : from;
+  if (!Number.isFinite(from)) return { kind: 'ts', first: 0 };
+  if (to < from) [from, to] = [to, from];
+  const first = utcDayStart(from);
+  const days = to === from ? 1 : Math.ceil((to - first) / DAY);
+  if (days === 1 || days > MAX_PRORATE_DAYS) return { kind: 'sql', first, days: [first], w0: 1, w: 1 };
+  if (days === 2) return { kind: 'sql', first, days: [first, first + DAY], w0: first + DAY - from, w: to - from };
+  return { kind: 'ts', first };
+}
+
+/** (domain, day, source ip, disposition, auth key) order */
+function byKey(x: SqlValue[], y: SqlValue[]): number {
+  for (let i = 0; i < 5; i++) {
+    const a = x[i]!;
+    const b = y[i]!;
+    if (a !== b) return a < b ? -1 : 1;
+  }
+  return 0;
 }
 
 function add(map: Map<string, number>, key: string, n: number): void {
   map.set(key, (map.get(key) ?? 0) + n);
 }
 
-function authFacts(rec: AggregateRecord, policy: Period['policy']): AuthFacts {
+function authFacts(rec: AggregateRecord, policy: RollupPeriod['policy']): AuthFacts {
   const auth = evaluateRecord(rec, { domain: policy.domain, adkim: policy.adkim, aspf: policy.aspf });
-  const domain = rollupDomain(policy.domain) || rollupDomain(auth.headerFrom);
   const sig = auth.signature;
   const reasons = [...new Set(rec.overrideReasons.map((o) => keyPart(o.type.trim().toLowerCase() || 'unspecified', MAX_SHORT)))]
     .sort()
     .slice(0, MAX_REASONS)
     .join(',');
   const passDomains = auth.dkimPassDomains.map((d) => rollupDomain(d)).filter(Boolean).sort().slice(0, MAX_PASS_DOMAINS).join(',');
-  const dkimAligned = auth.dkimAligned ? 1 : 0;
-  const spfAligned = auth.spfAligned ? 1 : 0;
   const values: SqlValue[] = [
+    rollupDomain(policy.domain) || rollupDomain(auth.headerFrom),
     rollupDomain(auth.headerFrom),
     rollupDomain(sig?.domain),
     keyPart(sig?.selector?.trim().toLowerCase(), MAX_SELECTOR),
     keyPart(sig?.result?.trim().toLowerCase() || 'none', MAX_SHORT),
-    dkimAligned,
-    spfAligned,
+    auth.dkimAligned ? 1 : 0,
+    auth.spfAligned ? 1 : 0,
     auth.forwardEvidence ? 1 : 0,
     auth.arcEvidence ? 1 : 0,
     reasons,
@@ -281,7 +312,7 @@ function authFacts(rec: AggregateRecord, policy: Period['policy']): AuthFacts {
     const dr = keyPart(d.result?.trim().toLowerCase() || 'none', MAX_SHORT);
     if (dd && ds) signatures.set([dd, ds, dr].join(SEP), [dd, ds, dr]);
   }
-  return { domain, key, row: [key, ...values], dkimAligned, spfAligned, signatures: [...signatures.values()], sources: new Map() };
+  return { key, sums: new Map(), row: [key, ...values], signatures: [...signatures.values()] };
 }
 
 const ADD_MESSAGES = (t: string) => [`messages = ${t}.messages + excluded.messages`];
@@ -293,8 +324,8 @@ const ADD_MESSAGES_AND_SEEN = (t: string) => [
 
 /**
  * Multi-row INSERT … ON CONFLICT (the first `keyWidth` columns) DO UPDATE SET `updates` (DO NOTHING when null),
- * within the engine's parameter limit. `values()` yields `rowCount` rows' values one after another, in `columns`
- * order. Rows must be unique by key (PostgreSQL refuses to update one row twice in a statement).
+ * within the engine's parameter limit. Rows must be unique by key (PostgreSQL refuses to update one row twice
+ * in a statement).
  */
 async function upsert(
   tx: SqlRunner,
@@ -303,27 +334,22 @@ async function upsert(
   columns: readonly string[],
   keyWidth: number,
   updates: ((table: string) => string[]) | null,
-  rowCount: number,
-  values: () => Iterator<SqlValue>,
+  rows: readonly SqlValue[][],
 ): Promise<void> {
-  if (rowCount === 0) return;
+  if (rows.length === 0) return;
   const key = columns.slice(0, keyWidth).join(', ');
   const suffix = ` ON CONFLICT (${key}) DO ${updates ? `UPDATE SET ${updates(table).join(', ')}` : 'NOTHING'}`;
-  const it = values();
-  for (const size of planInsertChunks(rowCount, columns.length, caps.maxParameters, caps.rowsPerInsert)) {
-    const params = new Array<SqlValue>(size * columns.length);
-    for (let i = 0; i < params.length; i++) {
-      const next = it.next();
-      if (next.done) throw new Error(`rollup ${table}: fewer values than ${rowCount} rows`);
-      params[i] = next.value;
+  const width = columns.length;
+  let at = 0;
+  for (const size of planInsertChunks(rows.length, width, caps.maxParameters, caps.rowsPerInsert)) {
+    const params = new Array<SqlValue>(size * width);
+    for (let i = 0; i < size; i++) {
+      const row = rows[at + i]!;
+      for (let c = 0; c < width; c++) params[i * width + c] = row[c]!;
     }
     await tx.query(multiRowInsertSql(table, columns, size) + suffix, params);
+    at += size;
   }
-}
-
-/** Writes (adds) one report's rollups. Call inside the report's transaction, as its last write. */
-export async function writeRollups(tx: SqlRunner, caps: Capabilities, r: ReportRollup): Promise<void> {
-  await r.write(tx, caps);
 }
 
 const REPORT_PAGE = 200;
@@ -331,7 +357,8 @@ const RECORD_PAGE = 5000;
 
 /**
  * Recomputes every rollup from the stored records (the backfill of migration 002; also usable after a change
- * of the rollup rules). Runs inside the caller's transaction; memory is bounded by one report's rollup.
+ * of the rollup rules): sets each record's auth_key, then rolls each report up as ingest does. Runs inside the
+ * caller's transaction; memory is bounded by one page of records and one report's distinct facts.
  */
 export async function rebuildRollups(tx: SqlRunner, caps: Capabilities): Promise<{ reports: number }> {
   if (caps.rollupLock) await tx.query(caps.rollupLock);
@@ -359,11 +386,13 @@ export async function rebuildRollups(tx: SqlRunner, caps: Capabilities): Promise
         );
         for (const rec of records) {
           lastOrdinal = Number(rec.ordinal);
-          rollup.add(storedRecord(rec));
+          const json = { overrideReasons: String(rec.override_reasons), dkim: String(rec.dkim), spf: String(rec.spf) };
+          const key = rollup.add(storedRecord(rec, json), json);
+          await tx.query('UPDATE aggregate_records SET auth_key = ? WHERE report_id = ? AND ordinal = ?', [key, lastId, lastOrdinal]);
         }
         if (records.length < RECORD_PAGE) break;
       }
-      await rollup.write(tx, caps);
+      await rollup.write(tx, caps, lastId);
       reports++;
     }
     if (page.length < REPORT_PAGE) return { reports };
@@ -374,7 +403,7 @@ function nullableText(v: unknown): string | null {
   return v == null ? null : String(v);
 }
 
-function storedRecord(row: Record<string, unknown>): AggregateRecord {
+function storedRecord(row: Record<string, unknown>, json: RecordJson): AggregateRecord {
   return {
     ordinal: Number(row.ordinal),
     sourceIp: nullableText(row.source_ip),
@@ -382,12 +411,12 @@ function storedRecord(row: Record<string, unknown>): AggregateRecord {
     disposition: nullableText(row.disposition),
     dkimEval: nullableText(row.dkim_eval),
     spfEval: nullableText(row.spf_eval),
-    overrideReasons: JSON.parse(String(row.override_reasons)) as AggregateRecord['overrideReasons'],
+    overrideReasons: JSON.parse(json.overrideReasons) as AggregateRecord['overrideReasons'],
     headerFrom: nullableText(row.header_from),
     envelopeFrom: nullableText(row.envelope_from),
     envelopeTo: null,
-    dkim: JSON.parse(String(row.dkim)) as AggregateRecord['dkim'],
-    spf: JSON.parse(String(row.spf)) as AggregateRecord['spf'],
+    dkim: JSON.parse(json.dkim) as AggregateRecord['dkim'],
+    spf: JSON.parse(json.spf) as AggregateRecord['spf'],
     problems: [],
   };
 }

@@ -1,13 +1,17 @@
 /** Failure reports, TLS reports and the quarantine: lists, charts, CSV = JSON, details, download and reprocess. */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webDialects } from './dialects.ts';
 import { allRows, asCsvCells, csvRows, startWebFixture, type TestClient, type WebFixture } from './web-fixture.ts';
 
-describe('failure, TLS and quarantine API', () => {
+const { dialects, cleanup } = await webDialects('failure, TLS and quarantine API');
+afterAll(cleanup);
+
+for (const dialect of dialects) describe(`failure, TLS and quarantine API (${dialect.name})`, () => {
   let web: WebFixture;
   let api: TestClient;
   beforeAll(async () => {
-    web = await startWebFixture();
+    web = await startWebFixture({ dbUrl: await dialect.newUrl() });
     api = web.client();
     await api.session();
   });

@@ -1,13 +1,17 @@
 /** The aggregate report endpoints: search, paging, CSV = JSON, detail, XML / JSON / records CSV downloads. */
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webDialects } from './dialects.ts';
 import { allRows, asCsvCells, csvRows, startWebFixture, type TestClient, type WebFixture } from './web-fixture.ts';
 
-describe('reports API', () => {
+const { dialects, cleanup } = await webDialects('reports API');
+afterAll(cleanup);
+
+for (const dialect of dialects) describe(`reports API (${dialect.name})`, () => {
   let web: WebFixture;
   let api: TestClient;
   beforeAll(async () => {
-    web = await startWebFixture();
+    web = await startWebFixture({ dbUrl: await dialect.newUrl() });
     api = web.client();
   });
   afterAll(() => web?.close());

@@ -24,7 +24,8 @@ export interface WebFixture {
 export interface FixtureOptions {
   dbUrl?: string;
   samples?: boolean;
-  analytics?: (db: Database) => Analytics | null;
+  /** the analytics behind overview / sources / selectors (e.g. webAnalytics); none by default */
+  analytics?: (db: Database) => Analytics | null | Promise<Analytics | null>;
   checker?: CachedChecker | null;
   auth?: AppDeps['auth'];
   trustProxy?: AppDeps['trustProxy'];
@@ -40,7 +41,7 @@ export async function startWebFixture(opts: FixtureOptions = {}): Promise<WebFix
   if (opts.samples !== false) await loadSamples(db, DEFAULT_LIMITS);
   const app = createApp({
     db,
-    analytics: opts.analytics ? opts.analytics(db) : null,
+    analytics: opts.analytics ? await opts.analytics(db) : null,
     checker: opts.checker ?? null,
     limits: DEFAULT_LIMITS,
     auth: opts.auth ?? { required: false },

@@ -6,6 +6,8 @@
 import { bufferSource } from '../../server/ingest/input-sources.ts';
 import { ingestInput } from '../../server/ingest/pipeline.ts';
 import { DEFAULT_LIMITS } from '../../server/ingest/limits.ts';
+import type { Driver } from '../../server/store/driver.ts';
+import { createEnrichmentCacheStore } from '../../server/store/enrichment-cache-store.ts';
 import type { ReportStore } from '../../server/store/report-store.ts';
 
 export const PAYLOADS = [
@@ -114,6 +116,15 @@ export function evilTlsJson(): string {
       },
     ],
   });
+}
+
+/** PTR-like payloads for the payload report's source IPs, as the enrichment cache would hold them */
+export async function cachePayloadPtrs(driver: Driver): Promise<void> {
+  const cache = createEnrichmentCacheStore(driver);
+  const now = Math.floor(Date.now() / 1000);
+  for (const [ip, ptr] of [['198.51.100.7', PAYLOADS[1]!], ['203.0.113.9', `mail.${PAYLOADS[0]}.example`]] as const) {
+    await cache.put(ip, { ip, ptr, forwardConfirmed: true, baseDomain: PAYLOADS[2]!, asn: 64500, asOrg: PAYLOADS[3]!, country: 'X<', dnsError: null, enrichedAt: now }, 86_400);
+  }
 }
 
 /** ingests the payload reports; returns what the pipeline said about each */

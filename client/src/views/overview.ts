@@ -103,7 +103,7 @@ export const overviewView: ViewDef = {
           { key: 'dkim_aligned_rate', label: 'DKIM aligned', numeric: true, minor: true, cell: (r) => pct(r.dkim_aligned_rate as number | null) },
           { key: 'spf_aligned_rate', label: 'SPF aligned', numeric: true, minor: true, cell: (r) => pct(r.spf_aligned_rate as number | null) },
           { key: 'policy_p', label: 'Policy', cell: (r) => (r.policy_p ? `p=${r.policy_p}${r.policy_pct !== null && r.policy_pct !== 100 ? ` pct=${r.policy_pct}` : ''}` : '—') },
-          { key: 'readiness_step', label: 'Next step', minor: true },
+          { key: 'readiness_step', label: 'Next step', minor: true, className: 'wide-text' },
         ],
         domains.rows,
         { onRowClick: (r) => navigate(withParams({ domain: String(r.domain) })), caption: 'messages and pass rates per domain', id: 'domains-table' },
@@ -136,8 +136,9 @@ export const overviewView: ViewDef = {
   },
 };
 
-function rate100(n: number, of: number): number {
-  return of > 0 ? Math.round((n / of) * 1000) / 10 : 0;
+/** percent with one decimal; null (a gap, not a 0%) when there was no mail */
+function rate100(n: number, of: number): number | null {
+  return of > 0 ? Math.round((n / of) * 1000) / 10 : null;
 }
 
 function readinessCard(r: Readiness): HTMLElement {

@@ -65,7 +65,7 @@ export const reportDetailView: ViewDef = {
             { key: 'envelope_from', label: 'Envelope From', minor: true },
             { key: 'dkim_domains', label: 'DKIM d= / s= / result', minor: true, cell: (r) => zipAuth(r.dkim_domains, r.dkim_selectors, r.dkim_results) },
             { key: 'spf_domains', label: 'SPF domain / result', minor: true, cell: (r) => zipAuth(r.spf_domains, r.spf_scopes, r.spf_results) },
-            { key: 'policy_override_reasons', label: 'Override', minor: true },
+            { key: 'policy_override_reasons', label: 'Override', minor: true, cell: (r) => zipAuth(r.policy_override_reasons, r.policy_override_comments, null) },
           ],
           a.records,
           { caption: 'records of this report', id: 'records-table' },

@@ -74,7 +74,7 @@ function groupedTable(rows: Row[]): HTMLElement {
   const services = new Map<string, Map<string, Row[]>>();
   for (const r of rows) {
     const svc = r.service ? String(r.service) : 'Unrecognized senders';
-    const base = r.base_domain ? String(r.base_domain) : 'no reverse DNS';
+    const base = r.base_domain ? String(r.base_domain) : 'no reverse DNS name';
     let bases = services.get(svc);
     if (!bases) services.set(svc, (bases = new Map()));
     let list = bases.get(base);
@@ -82,14 +82,15 @@ function groupedTable(rows: Row[]): HTMLElement {
     list.push(r);
   }
   const volume = (list: Row[]) => list.reduce((n, r) => n + Number(r.messages), 0);
-  const head = h('thead', null, h('tr', null, ['Source', 'Location', 'DKIM signature', 'Messages', 'DMARC pass', 'Classification', 'Fix', ''].map((l, i) => h('th', { attrs: { scope: 'col' }, class: [3, 4].includes(i) ? 'num' : i === 1 || i === 2 ? 'minor' : '' }, l))));
+  // the classification and the fix come first: they are what the view is for
+  const head = h('thead', null, h('tr', null, ['Source', 'Classification', 'Messages', 'DMARC pass', 'Fix', 'DKIM signature', 'Network'].map((l, i) => h('th', { attrs: { scope: 'col' }, class: i === 2 ? 'num' : i === 5 || i === 6 ? 'minor' : '' }, l))));
   const body: HTMLElement[] = [];
   const sortedServices = [...services.entries()].sort((a, b) => volume([...b[1].values()].flat()) - volume([...a[1].values()].flat()));
   for (const [svc, bases] of sortedServices) {
     const all = [...bases.values()].flat();
-    body.push(h('tr', { class: 'group service' }, h('th', { attrs: { colspan: 8, scope: 'rowgroup' } }, svc, h('span', { class: 'group-sum' }, ` — ${num(volume(all))} messages, ${all.length} source(s)`))));
+    body.push(h('tr', { class: 'group service' }, h('th', { attrs: { colspan: 7, scope: 'rowgroup' } }, svc, h('span', { class: 'group-sum' }, ` — ${num(volume(all))} messages, ${all.length} source(s)`))));
     for (const [base, list] of [...bases.entries()].sort((a, b) => volume(b[1]) - volume(a[1]))) {
-      body.push(h('tr', { class: 'group base' }, h('th', { attrs: { colspan: 8, scope: 'rowgroup' } }, base)));
+      body.push(h('tr', { class: 'group base' }, h('th', { attrs: { colspan: 7, scope: 'rowgroup' } }, base)));
       for (const r of list) body.push(sourceRow(r));
     }
   }
@@ -102,14 +103,13 @@ function sourceRow(r: Row): HTMLElement {
   return h(
     'tr',
     { class: r.verdict === 'failing' ? 'row-bad' : undefined, dataset: { ip: String(r.ip), verdict: String(r.verdict) } },
-    h('td', { dataset: { col: 'ip' } }, h('span', { class: 'mono' }, String(r.ip)), r.reverse_dns ? [h('br'), h('span', { class: 'small muted' }, String(r.reverse_dns))] : null, r.domain ? [h('br'), h('span', { class: 'small' }, `for ${r.domain}`)] : null),
-    h('td', { class: 'minor', dataset: { col: 'location' } }, location.filter(Boolean).length > 0 ? location : '—'),
-    h('td', { class: 'minor', dataset: { col: 'dkim' } }, r.dkim_domain ? `d=${r.dkim_domain} s=${text(r.dkim_selector)}` : 'unsigned'),
+    h('td', { dataset: { col: 'ip' } }, h('span', { class: 'mono' }, String(r.ip)), r.reverse_dns ? [h('br'), h('span', { class: 'small muted break' }, String(r.reverse_dns))] : null, r.domain ? [h('br'), h('span', { class: 'small' }, `for ${r.domain}`)] : null),
+    h('td', { dataset: { col: 'verdict' } }, verdictBadge(String(r.verdict)), r.approved ? h('div', { class: 'small muted' }, 'approved') : r.verdict === 'compliant' ? null : h('div', { class: 'approve' }, approveButton(String(r.ip)))),
     h('td', { class: 'num', dataset: { col: 'messages' } }, num(Number(r.messages))),
-    h('td', { class: 'num', dataset: { col: 'pass_rate' } }, rateBar(pass, pct(pass))),
-    h('td', { dataset: { col: 'verdict' } }, verdictBadge(String(r.verdict)), r.approved ? h('span', { class: 'small muted' }, ' approved') : null),
+    h('td', { dataset: { col: 'pass_rate' } }, rateBar(pass, pct(pass))),
     h('td', { class: 'fix-cell', dataset: { col: 'fix' } }, text(r.fix)),
-    h('td', null, r.approved || r.verdict === 'compliant' ? null : approveButton(String(r.ip))),
+    h('td', { class: 'minor', dataset: { col: 'dkim' } }, r.dkim_domain ? `d=${r.dkim_domain} s=${text(r.dkim_selector)}` : 'unsigned'),
+    h('td', { class: 'minor', dataset: { col: 'location' } }, location.filter(Boolean).length > 0 ? location : '—'),
   );
 }
 

@@ -24,7 +24,11 @@ export function overviewRoutes(ctx: AppContext): Router {
     filters: DATE_RANGE,
     columns: DOMAIN_COLUMNS,
     toFilter: rangeOf,
-    page: async (f, cursor, limit) => pageOfList((await needAnalytics(ctx).overview(f)).map(domainRow), cursor, limit),
+    page: async (f, cursor, limit) => {
+      // largest first: the domains that matter most lead the table
+      const rows = (await needAnalytics(ctx).overview(f)).sort((a, b) => b.messages - a.messages || (a.domain < b.domain ? -1 : 1));
+      return pageOfList(rows.map(domainRow), cursor, limit);
+    },
   });
   addTable<RangeFilter>(router, {
     path: '/api/overview/timeline',

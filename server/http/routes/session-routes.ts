@@ -4,7 +4,8 @@
  */
 import { Router, type Request } from 'express';
 import { findWebUser } from '../../store/web-users.ts';
-import { createWebSession, deleteWebSession } from '../../store/web-sessions.ts';
+import { purgeFailedLogins } from '../../store/web-login-attempts.ts';
+import { createWebSession, deleteWebSession, purgeExpiredWebSessions } from '../../store/web-sessions.ts';
 import type { AppContext } from '../app-context.ts';
 import { ANON_CSRF_COOKIE, authOf, SESSION_COOKIE } from '../auth/authenticate.ts';
 import { loginBlockedFor, noteFailedLogin, noteGoodLogin } from '../auth/login-throttle.ts';
@@ -53,6 +54,9 @@ export function sessionRoutes(ctx: AppContext): Router {
       throw new HttpError(401, 'bad-login', 'wrong user name or password');
     }
     await noteGoodLogin(ctx.db.driver, address, body.username);
+    // housekeeping, cheap with the indexes: ended sessions and day-old failures go
+    await purgeExpiredWebSessions(ctx.db.driver, now);
+    await purgeFailedLogins(ctx.db.driver, now - 86_400);
     const old = authOf(res).sessionHash;
     if (old) await deleteWebSession(ctx.db.driver, old);
     const secret = newSecret();

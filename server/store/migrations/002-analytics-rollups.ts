@@ -5,7 +5,8 @@ import type { Migration } from './migration.ts';
  * Daily rollups of the aggregate records, maintained at ingest (server/store/analytics-rollup.ts), so the
  * analytics views read pre-aggregated rows instead of raw records. The primary keys start with
  * (domain, day): every view filters by domain and date range. rollup_auth holds each distinct combination of
- * authentication facts once (keyed by a hash of its values), so the per-day source rows stay narrow.
+ * authentication facts once (keyed by a hash of its values, also kept per record in aggregate_records.auth_key),
+ * so the per-day source rows stay narrow.
  * Text values are length-capped when written; flags are 0/1 integers. Reports stored before this migration
  * are rolled up by `run`.
  */
@@ -13,8 +14,11 @@ export const analyticsRollups: Migration = {
   version: 2,
   name: 'analytics-rollups',
   sql: (t) => `
+ALTER TABLE aggregate_records ADD COLUMN auth_key ${t.bigint};
+
 CREATE TABLE rollup_auth (
-  auth_key TEXT NOT NULL PRIMARY KEY,
+  auth_key ${t.bigint} NOT NULL PRIMARY KEY,
+  domain TEXT NOT NULL,
   header_from TEXT NOT NULL,
   dkim_domain TEXT NOT NULL,
   dkim_selector TEXT NOT NULL,
@@ -26,13 +30,14 @@ CREATE TABLE rollup_auth (
   override_reasons TEXT NOT NULL,
   dkim_pass_domains TEXT NOT NULL
 );
+CREATE INDEX rollup_auth_domain ON rollup_auth (domain);
 
 CREATE TABLE rollup_sources (
   domain TEXT NOT NULL,
   day ${t.bigint} NOT NULL,
   source_ip TEXT NOT NULL,
   disposition TEXT NOT NULL,
-  auth_key TEXT NOT NULL,
+  auth_key ${t.bigint} NOT NULL,
   messages ${t.bigint} NOT NULL,
   PRIMARY KEY (domain, day, source_ip, disposition, auth_key)
 )${t.clusteredSuffix};

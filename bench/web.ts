@@ -1,0 +1,256 @@
+/**
+ * Web API latency at scale: p50 / p95 of each view's API call over a database of 1,000,000 aggregate records
+ * (SQLite) and up to 10,000,000 (PostgreSQL; loading stops at a time budget, and the figures say how many were
+ * loaded). Data goes in through ReportStore.saveAggregate — the path ingest uses, daily rollups included — with
+ * synthetic reports: 10 domains, 8 reporters, a year of days, a skewed pool of 20,000 sending IPs.
+ *
+ *   npm run bench -- web                       (from bench/run.ts: runWebBench())
+ *   npx tsx bench/web.ts [sqliteRecords] [postgresRecords]
+ * Env: DMARC_LENS_BENCH_PG_SECONDS (load budget for PostgreSQL, default 600).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AggregateHeader, AggregateRecord } from '../server/domain/report-types.ts';
+import { createApp } from '../server/http/create-app.ts';
+import { webAnalytics } from '../server/http/load-analytics.ts';
+import { DEFAULT_LIMITS } from '../server/ingest/limits.ts';
+import { openDatabase, type Database } from '../server/store/database.ts';
+import { getTestPostgres } from '../test/helpers/postgres.ts';
+import { mulberry32 } from './synthetic-aggregate.ts';
+
+const RECORDS_PER_REPORT = 250;
+const DOMAINS = Array.from({ length: 10 }, (_, i) => `brand${i}.example`);
+const REPORTERS = ['google.com', 'Yahoo', 'Outlook.com', 'Mail.Ru', 'comcast.net', 'FastMail Pty Ltd', 'zoho.com', '163.com'];
+const SELECTORS = ['google', 's1', 's2', 'selector1', 'k1', '2024a', 'mail', 'smtpapi'];
+const ESPS = ['sendgrid.net', 'amazonses.com', 'mcsv.net', 'outlook.com', 'zendesk.com'];
+const IP_POOL = 20_000;
+const DAYS = 365;
+const FIRST_DAY = Date.UTC(2025, 0, 1) / 1000;
+
+export interface ViewLatency {
+  p50ms: number;
+  p95ms: number;
+  runs: number;
+}
+
+export interface WebBenchResult {
+  engine: 'sqlite' | 'postgres';
+  records: number;
+  reports: number;
+  loadSeconds: number;
+  recordsPerSecond: number;
+  /** true when loading stopped at the time budget before the target */
+  stoppedAtBudget: boolean;
+  views: Record<string, ViewLatency>;
+  /** calls that did not answer 200 (e.g. analytics missing in this build) */
+  failures: string[];
+}
+
+function ipOf(n: number): string {
+  return `${10 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}.${1 + (n % 200)}`;
+}
+
+/** report `n` of the synthetic corpus: its header and its records */
+function syntheticReport(n: number): { header: AggregateHeader; records: AggregateRecord[] } {
+  const rnd = mulberry32(0x5eed + n);
+  const domain = DOMAINS[Math.floor(rnd() ** 1.5 * DOMAINS.length)]!;
+  const org = REPORTERS[n % REPORTERS.length]!;
+  const begin = FIRST_DAY + (n % DAYS) * 86_400;
+  const records: AggregateRecord[] = [];
+  for (let i = 0; i < RECORDS_PER_REPORT; i++) {
+    // a skewed pool: a few thousand sources carry most mail, a long tail sends a little
+    const ipN = Math.floor(rnd() ** 3 * IP_POOL);
+    const legit = ipN < 4000;
+    const thirdParty = ipN % 5 === 0;
+    const esp = ESPS[ipN % ESPS.length]!;
+    const dkimPass = legit ? rnd() < 0.93 : rnd() < 0.1;
+    const spfPass = legit ? rnd() < 0.85 : rnd() < 0.2;
+    const count = rnd() < 0.8 ? 1 + Math.floor(rnd() * 5) : 5 + Math.floor(rnd() * 500);
+    const selector = SELECTORS[ipN % SELECTORS.length]!;
+    records.push({
+      ordinal: i,
+      sourceIp: ipOf(ipN),
+      count,
+      disposition: dkimPass || spfPass ? 'none' : rnd() < 0.5 ? 'quarantine' : 'reject',
+      dkimEval: dkimPass ? 'pass' : 'fail',
+      spfEval: spfPass ? 'pass' : 'fail',
+      overrideReasons: rnd() < 0.02 ? [{ type: 'forwarded', comment: null }] : [],
+      headerFrom: domain,
+      envelopeFrom: thirdParty ? `bounces.${esp}` : domain,
+      envelopeTo: null,
+      dkim: rnd() < 0.1 ? [] : [{ domain: thirdParty ? esp : domain, selector, result: dkimPass ? 'pass' : 'fail', humanResult: null }],
+      spf: [{ domain: thirdParty ? `bounces.${esp}` : domain, scope: 'mfrom', result: spfPass ? 'pass' : 'softfail', humanResult: null }],
+      problems: [],
+    });
+  }
+  return {
+    header: {
+      xmlSchema: '1.0', orgName: org, orgEmail: `noreply@${org.toLowerCase().replace(/[^a-z0-9.]/g, '')}`, orgExtraContactInfo: null,
+      reportId: `bench-${n}`, begin, end: begin + 86_399, errors: [], generator: null,
+      policy: { domain, adkim: 'r', aspf: 'r', p: n % 3 === 0 ? 'quarantine' : 'none', sp: null, np: null, pct: 100, fo: null, testing: null, discoveryMethod: null },
+    },
+    records,
+  };
+}
+
+/** stores reports until `target` records (or the time budget) is reached; `parallel` saves in flight */
+async function load(db: Database, target: number, parallel: number, budgetSeconds: number): Promise<{ reports: number; seconds: number; stopped: boolean }> {
+  const started = Date.now();
+  const want = Math.ceil(target / RECORDS_PER_REPORT);
+  let next = 0;
+  let done = 0;
+  let stopped = false;
+  let lastLog = Date.now();
+  const worker = async () => {
+    for (;;) {
+      if ((Date.now() - started) / 1000 > budgetSeconds) {
+        stopped = next < want;
+        return;
+      }
+      const n = next++;
+      if (n >= want) return;
+      const { header, records } = syntheticReport(n);
+      const out = await db.reports.saveAggregate(header, (async function* () { yield records; })(), { input: `bench-${n}`, member: null });
+      if (out.outcome !== 'stored') throw new Error(`bench report ${n} was not stored`);
+      done++;
+      if (Date.now() - lastLog > 30_000) {
+        lastLog = Date.now();
+        process.stderr.write(`  … ${db.reports.dialect}: ${(done * RECORDS_PER_REPORT).toLocaleString('en')} records in ${Math.round((Date.now() - started) / 1000)} s\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return { reports: done, seconds: (Date.now() - started) / 1000, stopped };
+}
+
+/**
+ * Each view's API call. Every (run, call) gets its own domain / date range, so no answer comes from the short
+ * analytics memo of the sources route and every figure is a full computation.
+ */
+const VIEW_CALLS: [string, (f: { all: string; one: string; run: number; reportId: number }) => string][] = [
+  ['overview: domains table', (f) => `/api/overview/domains?${f.all}`],
+  ['overview: timeline (all domains)', (f) => `/api/overview/timeline?${f.all}`],
+  ['overview: timeline (one domain)', (f) => `/api/overview/timeline?${f.one}`],
+  ['overview: top failing sources', (f) => `/api/sources?${f.one}&sort=failing&limit=10`],
+  ['overview: readiness (one domain)', (f) => `/api/overview/readiness?${f.one}`],
+  ['sources: table (one domain)', (f) => `/api/sources?${f.one}&limit=1000`],
+  ['sources: table (all domains)', (f) => `/api/sources?${f.all}&limit=1000`],
+  ['sources: verdict chart', (f) => `/api/sources/chart?${f.one}`],
+  ['selectors: table', (f) => `/api/selectors?${f.one}&limit=500`],
+  ['monthly summary', (f) => `/api/summary?${f.all}`],
+  ['reports: first page', (f) => `/api/reports?${f.one}&limit=100`],
+  ['reports: search', (f) => `/api/reports?q=bench-${f.run}1&limit=100`],
+  ['reports: reporter chart', (f) => `/api/reports/chart?${f.one}`],
+  ['report detail (250 records)', (f) => `/api/reports/${f.reportId + f.run}`],
+  ['meta (domain list, counts)', () => '/api/meta'],
+];
+
+function filtersFor(run: number, call: number, reportId: number) {
+  const k = run * VIEW_CALLS.length + call;
+  const day = (d: number) => new Date((FIRST_DAY + d * 86_400) * 1000).toISOString().slice(0, 10);
+  const all = `from=${day(k % 60)}&to=${day(DAYS - 1 - (k % 45))}`;
+  return { all, one: `domain=${DOMAINS[k % DOMAINS.length]}&${all}`, run, reportId };
+}
+
+async function measure(db: Database, runs: number): Promise<{ views: Record<string, ViewLatency>; failures: string[] }> {
+  const analytics = webAnalytics(db);
+  const app = createApp({ db, analytics, checker: null, limits: DEFAULT_LIMITS, auth: { required: false }, log: () => {} });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const [first] = await db.driver.query('SELECT min(id) AS id FROM aggregate_reports');
+  const firstId = Number(first?.id ?? 1);
+  const samples: Record<string, number[]> = {};
+  const failures: string[] = [];
+  try {
+    // run 0 warms caches and prepared statements and is not counted
+    for (let run = 0; run <= runs; run++) {
+      for (const [c, [name, path]] of VIEW_CALLS.entries()) {
+        const url = base + path(filtersFor(run + 100, c, firstId));
+        const t0 = process.hrtime.bigint();
+        const res = await fetch(url);
+        const body = await res.text();
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (res.status !== 200) failures.push(`${name}: HTTP ${res.status} ${body.slice(0, 120)}`);
+        else if (run > 0) (samples[name] ??= []).push(ms);
+      }
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  const views: Record<string, ViewLatency> = {};
+  for (const [name, list] of Object.entries(samples)) {
+    const sorted = [...list].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+    views[name] = { p50ms: round(at(0.5)), p95ms: round(at(0.95)), runs: list.length };
+  }
+  return { views, failures: [...new Set(failures)] };
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+async function benchOne(engine: 'sqlite' | 'postgres', url: string, target: number, parallel: number, budget: number, runs: number): Promise<WebBenchResult> {
+  const db = await openDatabase(url);
+  try {
+    process.stderr.write(`web bench: loading ${target.toLocaleString('en')} records into ${engine} …\n`);
+    const loaded = await load(db, target, parallel, budget);
+    const records = loaded.reports * RECORDS_PER_REPORT;
+    process.stderr.write(`web bench: ${records.toLocaleString('en')} records in ${loaded.seconds.toFixed(0)} s; measuring …\n`);
+    const { views, failures } = await measure(db, runs);
+    return {
+      failures,
+      engine,
+      records,
+      reports: loaded.reports,
+      loadSeconds: round(loaded.seconds),
+      recordsPerSecond: Math.round(records / loaded.seconds),
+      stoppedAtBudget: loaded.stopped,
+      views,
+    };
+  } finally {
+    await db.close();
+  }
+}
+
+export function formatWebBench(r: WebBenchResult): string {
+  const lines = [`${r.engine}: ${r.records.toLocaleString('en')} records in ${r.reports.toLocaleString('en')} reports (loaded in ${r.loadSeconds} s, ${r.recordsPerSecond.toLocaleString('en')} rec/s${r.stoppedAtBudget ? ', stopped at the time budget' : ''})`];
+  for (const [name, v] of Object.entries(r.views)) lines.push(`  ${name.padEnd(36)} p50 ${String(v.p50ms).padStart(8)} ms   p95 ${String(v.p95ms).padStart(8)} ms   (${v.runs} runs)`);
+  for (const f of r.failures) lines.push(`  not measured: ${f}`);
+  return lines.join('\n');
+}
+
+export async function runWebBench(opts: { sqliteRecords?: number; postgresRecords?: number; runs?: number } = {}): Promise<WebBenchResult[]> {
+  const results: WebBenchResult[] = [];
+  const runs = opts.runs ?? 15;
+  const dir = mkdtempSync(join(tmpdir(), 'dmarc-lens-web-bench-'));
+  try {
+    const r = await benchOne('sqlite', `sqlite:${join(dir, 'web.db')}`, opts.sqliteRecords ?? 1_000_000, 1, 3600, runs);
+    process.stdout.write(formatWebBench(r) + '\n');
+    results.push(r);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const pg = await getTestPostgres();
+  if (!pg) {
+    process.stdout.write('postgres: skipped (no PostgreSQL reachable and none could be started)\n');
+    return results;
+  }
+  try {
+    const budget = Number(process.env.DMARC_LENS_BENCH_PG_SECONDS) || 600;
+    const r = await benchOne('postgres', pg.url, opts.postgresRecords ?? 10_000_000, 3, budget, runs);
+    process.stdout.write(formatWebBench(r) + '\n');
+    results.push(r);
+  } finally {
+    await pg.cleanup();
+  }
+  return results;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [sqliteRecords, postgresRecords] = process.argv.slice(2).map(Number);
+  await runWebBench({ ...(sqliteRecords ? { sqliteRecords } : {}), ...(postgresRecords ? { postgresRecords } : {}) });
+}

@@ -1,0 +1,49 @@
+/**
+ * The DNS checks' view of the stored reports (issue 5): the DKIM selectors seen signing for a domain, and the
+ * source IPs seen sending as it with their SPF outcome. Read from the rollups, bounded: selectors and IPs come
+ * from reports (attacker-controlled), and each one costs DNS look-ups.
+ */
+import type { ReportSource, SelectorSource } from '../dns/check-types.ts';
+import { parseIp } from '../enrich/ip-address.ts';
+import { rollupDomain } from './analytics-rollup.ts';
+import type { Driver } from './driver.ts';
+
+/** most selectors checked per domain: those that passed first, then by volume */
+export const MAX_SELECTORS = 25;
+/** most source IPs handed to the SPF coverage check, by volume */
+export const MAX_REPORT_SOURCES = 200;
+
+const SELECTOR = /^(?=.{1,200}$)[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$/;
+
+export function createStoreSelectorSource(driver: Driver): Required<SelectorSource> {
+  return {
+    async selectorsFor(domain) {
+      const rows = await driver.query(
+        `SELECT selector, sum(CASE WHEN result = 'pass' THEN messages ELSE 0 END) AS passed, sum(messages) AS total
+         FROM rollup_selectors WHERE dkim_domain = ? GROUP BY selector ORDER BY passed DESC, total DESC, selector LIMIT ${MAX_SELECTORS * 4}`,
+        [rollupDomain(domain)],
+      );
+      return rows.map((r) => String(r.selector)).filter((s) => SELECTOR.test(s)).slice(0, MAX_SELECTORS);
+    },
+    async reportSourcesFor(domain) {
+      const rows = await driver.query(
+        `SELECT s.source_ip AS ip, a.spf_aligned AS spf, sum(s.messages) AS total
+         FROM rollup_sources s JOIN rollup_auth a ON a.auth_key = s.auth_key
+         WHERE s.domain = ? GROUP BY s.source_ip, a.spf_aligned ORDER BY total DESC, ip LIMIT ${MAX_REPORT_SOURCES * 2}`,
+        [rollupDomain(domain)],
+      );
+      const out: ReportSource[] = [];
+      const ips = new Set<string>();
+      for (const r of rows) {
+        const ip = parseIp(String(r.ip))?.text;
+        if (!ip) continue;
+        if (!ips.has(ip)) {
+          if (ips.size >= MAX_REPORT_SOURCES) continue;
+          ips.add(ip);
+        }
+        out.push({ ip, spfPassed: Number(r.spf) === 1 });
+      }
+      return out;
+    },
+  };
+}
