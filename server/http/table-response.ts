@@ -59,16 +59,21 @@ async function* allPages<F>(def: TableDef<F>, filter: F): AsyncGenerator<TableRo
   } while (cursor !== null);
 }
 
-/** Streams rows as CSV, honouring back-pressure; stops early when the client goes away. */
+/**
+ * Streams rows as CSV, honouring back-pressure; stops early when the client goes away. The first page is read
+ * before anything is sent, so a failing query still answers with the error envelope.
+ */
 export async function streamCsv(res: Response, fileName: string, columns: readonly string[], pages: AsyncIterable<TableRow[]>): Promise<void> {
+  const it = pages[Symbol.asyncIterator]();
+  let step = await it.next();
   res.status(200);
   res.setHeader('Content-Type', 'text/csv; charset=utf-8; header=present');
   res.setHeader('Content-Disposition', `attachment; filename="${fileName}"`);
   res.setHeader('Cache-Control', 'no-store');
-  if (!(await write(res, csvText([], columns, true)))) return;
-  for await (const rows of pages) {
-    if (rows.length === 0) continue;
-    if (!(await write(res, csvText(rows, columns, false)))) return;
+  if (!(await write(res, csvText([], columns, true)))) return void (await it.return?.());
+  while (!step.done) {
+    if (step.value.length > 0 && !(await write(res, csvText(step.value, columns, false)))) return void (await it.return?.());
+    step = await it.next();
   }
   res.end();
 }

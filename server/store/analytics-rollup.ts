@@ -56,7 +56,7 @@ const DISPOSITION_SQL = `CASE lower(trim(disposition)) WHEN 'none' THEN 'none' W
 
 export type RollupPeriod = Pick<AggregateHeader, 'begin' | 'end'> & { policy: Pick<AggregateHeader['policy'], 'domain' | 'adkim' | 'aspf'> };
 
-/** The JSON texts of a record's lists, as stored in aggregate_records. */
+/** The JSON texts of a record's lists, as stored in aggregate_records (fresh strings: the memo keeps them). */
 export interface RecordJson {
   overrideReasons: string;
   dkim: string;
@@ -185,7 +185,8 @@ export class ReportRollup {
   }
 
   #factsOf(rec: AggregateRecord, json: RecordJson): AuthFacts {
-    const rest = `${rec.headerFrom ?? ''}${SEP}${rec.dkimEval ?? ''}${SEP}${rec.spfEval ?? ''}${SEP}${rec.envelopeFrom ?? ''}${SEP}${json.overrideReasons}`;
+    // built from fresh strings only (JSON texts), so the memo keeps no slice of a large parser buffer alive
+    const rest = JSON.stringify([rec.headerFrom, rec.dkimEval, rec.spfEval, rec.envelopeFrom]) + json.overrideReasons;
     let bySpf = this.#memo.get(json.dkim);
     let byRest = bySpf?.get(json.spf);
     let facts = byRest?.get(rest);
@@ -198,17 +199,12 @@ export class ReportRollup {
         this.#memoSize = 0;
         bySpf = byRest = undefined;
       }
-      // stored under fresh copies: the record's strings may be slices of a large parser buffer
-      if (!bySpf) this.#memo.set(copy(json.dkim), (bySpf = new Map()));
-      if (!byRest) bySpf.set(copy(json.spf), (byRest = new Map()));
-      byRest.set(copy(rest), facts);
+      if (!bySpf) this.#memo.set(json.dkim, (bySpf = new Map()));
+      if (!byRest) bySpf.set(json.spf, (byRest = new Map()));
+      byRest.set(rest, facts);
     }
     return facts;
   }
-}
-
-function copy(s: string): string {
-  return JSON.parse(JSON.stringify(s)) as string;
 }
 
 /** as IP_SQL */
@@ -232,23 +228,26 @@ function dispositionIndex(d: string | null): number {
  */
 async function sourcesInSql(tx: SqlRunner, reportId: number, plan: Extract<DayPlan, { kind: 'sql' }>): Promise<void> {
   const [day0, day1] = plan.days;
+  // the statement text does not depend on the report (bound parameters), so engines prepare it once
   const share0 =
     day1 === undefined
       ? 'message_count'
-      : `message_count * ${plan.w0} / ${plan.w} + CASE WHEN 2 * ((message_count * ${plan.w0}) % ${plan.w}) >= ${plan.w} THEN 1 ELSE 0 END`;
-  const grouped = `SELECT ip, disposition, auth_key, CAST(sum(share0) AS BIGINT) AS s0, CAST(sum(message_count - share0) AS BIGINT) AS s1 FROM (
-      SELECT ${IP_SQL} AS ip, ${DISPOSITION_SQL} AS disposition, auth_key, message_count, ${share0} AS share0
-      FROM aggregate_records WHERE report_id = ? AND message_count > 0 AND auth_key IS NOT NULL
-    ) r GROUP BY ip, disposition, auth_key`;
-  const days = day1 === undefined ? `SELECT 0 AS i, ${day0} AS day` : `SELECT 0 AS i, ${day0} AS day UNION ALL SELECT 1 AS i, ${day1} AS day`;
+      : 'message_count * CAST(? AS BIGINT) / CAST(? AS BIGINT) + CASE WHEN 2 * ((message_count * CAST(? AS BIGINT)) % CAST(? AS BIGINT)) >= CAST(? AS BIGINT) THEN 1 ELSE 0 END';
+  const shareParams = day1 === undefined ? [] : [plan.w0, plan.w, plan.w0, plan.w, plan.w];
+  const days = day1 === undefined ? 'SELECT 0 AS i, CAST(? AS BIGINT) AS day' : 'SELECT 0 AS i, CAST(? AS BIGINT) AS day UNION ALL SELECT 1 AS i, CAST(? AS BIGINT) AS day';
   const messages = 'CASE WHEN d.i = 0 THEN g.s0 ELSE g.s1 END';
   await tx.query(
     `INSERT INTO rollup_sources (${SOURCE_COLUMNS.join(', ')})
      SELECT a.domain, d.day, g.ip, g.disposition, g.auth_key, ${messages}
-     FROM (${grouped}) g JOIN rollup_auth a ON a.auth_key = g.auth_key CROSS JOIN (${days}) d
+     FROM (
+       SELECT ip, disposition, auth_key, CAST(sum(share0) AS BIGINT) AS s0, CAST(sum(message_count - share0) AS BIGINT) AS s1 FROM (
+         SELECT ${IP_SQL} AS ip, ${DISPOSITION_SQL} AS disposition, auth_key, message_count, ${share0} AS share0
+         FROM aggregate_records WHERE report_id = ? AND message_count > 0 AND auth_key IS NOT NULL
+       ) r GROUP BY ip, disposition, auth_key
+     ) g JOIN rollup_auth a ON a.auth_key = g.auth_key CROSS JOIN (${days}) d
      WHERE ${messages} > 0
      ON CONFLICT (domain, day, source_ip, disposition, auth_key) DO UPDATE SET messages = rollup_sources.messages + excluded.messages`,
-    [reportId],
+    [...shareParams, reportId, ...plan.days],
   );
 }
 

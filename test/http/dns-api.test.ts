@@ -1,5 +1,6 @@
 /** The Domains view's API: live DNS checks over a real DNS server on loopback, cached, re-run on POST. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webAnalytics } from '../../server/http/load-analytics.ts';
 import { createWebChecker } from '../../server/http/web-checker.ts';
 import { startFakeDns, txt, type FakeDns } from '../helpers/fake-dns.ts';
 import { fakeFetchPolicy, ZONE } from '../fixtures/dns/zone.ts';
@@ -14,8 +15,13 @@ describe('DNS check API', () => {
       // a domain of the sample reports, with a weak record
       '_dmarc.example.com': [txt('v=DMARC1; p=none')],
       'example.com': [txt('v=spf1 +all')],
+      // a selector the sample reports show for example.com, with an empty (revoked) key
+      'google._domainkey.example.com': [txt('v=DKIM1; k=rsa; p=')],
     });
-    web = await startWebFixture({ checker: createWebChecker({ servers: [dns.address], timeoutMs: 1000, fetchPolicy: fakeFetchPolicy }) });
+    web = await startWebFixture({
+      analytics: (db) => webAnalytics(db),
+      checker: createWebChecker({ servers: [dns.address], timeoutMs: 1000, fetchPolicy: fakeFetchPolicy }),
+    });
   });
   afterAll(async () => {
     await web?.close();
@@ -52,6 +58,20 @@ describe('DNS check API', () => {
     expect(findings.some((f: any) => typeof f.fix === 'string' && f.fix.length > 0)).toBe(true);
     const after = (await api.get('/api/dns')).json().domains.find((d: any) => d.domain === 'example.com');
     expect(after.lastCheck).toMatchObject({ domain: 'example.com', errors: errors.length });
+  });
+
+  it('checks the DKIM selectors seen in reports, and the selector table shows their key status', async () => {
+    const api = web.client();
+    const before = (await api.get('/api/selectors?domain=example.com&selector=google')).json().rows;
+    expect(before.length).toBeGreaterThan(0);
+    const check = (await api.get('/api/dns/example.com')).json().check;
+    const key = check.records.find((r: any) => r.type === 'dkim' && r.name === 'google._domainkey.example.com');
+    expect(key).toBeDefined();
+    expect(key.status).not.toBe('pass');
+    const after = (await api.get('/api/selectors?domain=example.com&selector=google')).json().rows;
+    const own = after.find((r: any) => r.signing_domain === 'example.com');
+    expect(own.key_status).toBe(key.status);
+    expect(typeof own.key_detail).toBe('string');
   });
 
   it('re-checks on POST (CSRF-protected), bypassing the cache', async () => {

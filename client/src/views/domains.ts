@@ -37,7 +37,6 @@ export const domainsView: ViewDef = {
   filters: 'none',
   async render(ctx: ViewContext) {
     const list = await getJson<DomainList>('/api/dns');
-    if (!list.available) return emptyState('DNS checks are not available on this server.');
     const chosen = ctx.params.get('domain') ?? list.domains[0]?.domain;
     const form = h(
       'form',
@@ -56,6 +55,7 @@ export const domainsView: ViewDef = {
         d.lastCheck ? h('span', { class: 'small' }, ' ', d.lastCheck.errors > 0 ? badge('bad', `${d.lastCheck.errors} error(s)`, '✗') : d.lastCheck.warnings > 0 ? badge('warn', `${d.lastCheck.warnings} warning(s)`, '!') : badge('good', 'ok', '✓')) : null,
       ))),
     );
+    if (!list.available) return h('div', { class: 'domains-layout' }, side, emptyState('DNS checks are not available on this server.', 'Start it with dmarc-lens serve to check the DMARC, SPF, DKIM, MX, MTA-STS and TLS-RPT records of these domains.'));
     if (!chosen) return [form, side];
     let answer: CheckAnswer;
     try {

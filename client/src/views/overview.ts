@@ -108,7 +108,13 @@ export const overviewView: ViewDef = {
         domains.rows,
         { onRowClick: (r) => navigate(withParams({ domain: String(r.domain) })), caption: 'messages and pass rates per domain', id: 'domains-table' },
       ),
-      { csv: apiUrl('/api/overview/domains.csv', range), actions: link(apiUrl('/api/summary.csv', range), '⤓ Monthly summary', { class: 'button small', attrs: { download: '' } }) },
+      {
+        csv: apiUrl('/api/overview/domains.csv', range),
+        actions: [
+          link(apiUrl('/api/overview/timeline.csv', range), '⤓ Daily figures', { class: 'button small', attrs: { download: '', title: 'the figures behind the charts, one row per day' } }),
+          link(apiUrl('/api/summary.csv', range), '⤓ Monthly summary', { class: 'button small', attrs: { download: '', title: 'per domain per month: volume, pass rate, failing sources' } }),
+        ],
+      },
     );
 
     const failingTable = card(

@@ -30,7 +30,6 @@ CREATE TABLE rollup_auth (
   override_reasons TEXT NOT NULL,
   dkim_pass_domains TEXT NOT NULL
 );
-CREATE INDEX rollup_auth_domain ON rollup_auth (domain);
 
 CREATE TABLE rollup_sources (
   domain TEXT NOT NULL,
@@ -53,7 +52,6 @@ CREATE TABLE rollup_selectors (
   last_seen ${t.bigint} NOT NULL,
   PRIMARY KEY (domain, day, dkim_domain, selector, result)
 )${t.clusteredSuffix};
-CREATE INDEX rollup_selectors_signing ON rollup_selectors (dkim_domain, selector);
 
 CREATE TABLE rollup_domains (
   domain TEXT NOT NULL,
