@@ -97,7 +97,7 @@ function syntheticReport(n: number): { header: AggregateHeader; records: Aggrega
 }
 
 /** stores reports until `target` records (or the time budget) is reached; `parallel` saves in flight */
-async function load(db: Database, target: number, parallel: number, budgetSeconds: number): Promise<{ reports: number; seconds: number; stopped: boolean }> {
+export async function loadSyntheticRecords(db: Database, target: number, parallel: number, budgetSeconds: number): Promise<{ reports: number; seconds: number; stopped: boolean }> {
   const started = Date.now();
   const want = Math.ceil(target / RECORDS_PER_REPORT);
   let next = 0;
@@ -197,7 +197,7 @@ async function benchOne(engine: 'sqlite' | 'postgres', url: string, target: numb
   const db = await openDatabase(url);
   try {
     process.stderr.write(`web bench: loading ${target.toLocaleString('en')} records into ${engine} …\n`);
-    const loaded = await load(db, target, parallel, budget);
+    const loaded = await loadSyntheticRecords(db, target, parallel, budget);
     const records = loaded.reports * RECORDS_PER_REPORT;
     // PostgreSQL's autovacuum would gather planner statistics after a load like this; do it now
     if (engine === 'postgres') await db.driver.query('ANALYZE');

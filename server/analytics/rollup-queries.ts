@@ -197,7 +197,7 @@ export async function failingSourceCounts(driver: Driver, domain: string | undef
   const where = new Where().add('s.day >= ?', fromDay).add('s.day <= ?', toDay).add('a.dkim_aligned = 0').add('a.spf_aligned = 0');
   if (domain !== undefined) where.add('s.domain = ?', domain);
   const rows = await driver.query(
-    `SELECT s.domain AS domain, count(DISTINCT s.source_ip) AS n FROM rollup_sources s JOIN rollup_auth a ON a.auth_key = s.auth_key ${where} GROUP BY s.domain`,
+    `SELECT s.domain AS domain, count(DISTINCT s.source_ip) AS n FROM rollup_sources s JOIN rollup_auth a ON a.domain = s.domain AND a.auth_key = s.auth_key ${where} GROUP BY s.domain`,
     where.params,
   );
   return new Map(rows.map((r) => [String(r.domain), Number(r.n)]));

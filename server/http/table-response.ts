@@ -112,10 +112,10 @@ export function csvFileName(name: string, filters: Record<string, unknown>): str
   return `${parts.join('-').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 150)}.csv`;
 }
 
-/** Pages over a list already held in memory (analytics results). */
-export function pageOfList(rows: TableRow[], cursor: string | null, limit: number): TablePage {
+/** Pages over a list already held in memory (analytics results); only the page's items are turned into rows. */
+export function pageOfList<T>(items: readonly T[], cursor: string | null, limit: number, toRow: (item: T) => TableRow): TablePage {
   if (cursor !== null && !/^\d+$/.test(cursor)) throw badRequest('"cursor" is not a cursor from a previous page');
   const start = cursor === null ? 0 : Number(cursor);
   const end = start + limit;
-  return { rows: rows.slice(start, end), next: end < rows.length ? String(end) : null, total: rows.length };
+  return { rows: items.slice(start, end).map(toRow), next: end < items.length ? String(end) : null, total: items.length };
 }

@@ -21,6 +21,8 @@ export async function saveAggregate(
   origin: Origin,
   receivedAt: number,
 ): Promise<SaveOutcome> {
+  // the daily rollups of this report (analytics): each record's auth_key, then the rollups at the end
+  const rollup = new ReportRollup(header);
   const outcome = await driver.transaction(async (tx): Promise<SaveOutcome> => {
     const { sql, params } = insertRowSql('aggregate_reports', headerValues(header, origin, receivedAt));
     const inserted = await tx.query(`${sql} ON CONFLICT DO NOTHING RETURNING id`, params);
@@ -33,8 +35,6 @@ export async function saveAggregate(
     let pending: SqlValue[] = [];
     let recordCount = 0;
     let messageCount = 0;
-    // the daily rollups of this report (analytics): each record's auth_key, then the rollups at the end
-    const rollup = new ReportRollup(header);
     for await (const batch of records) {
       for (const record of batch) {
         pushRecordValues(pending, id, record, rollup);
@@ -47,7 +47,7 @@ export async function saveAggregate(
       }
     }
     if (pending.length > 0) await tx.insertMany('aggregate_records', RECORD_COLUMNS, pending);
-    await rollup.write(tx, driver.caps, id);
+    await rollup.write(tx, driver, id);
     // header.errors may have grown while the records were parsed
     await tx.query('UPDATE aggregate_reports SET errors = ?, record_count = ?, message_count = ? WHERE id = ?', [
       JSON.stringify(header.errors),
@@ -57,6 +57,7 @@ export async function saveAggregate(
     ]);
     return { outcome: 'stored', id };
   });
+  if (outcome.outcome === 'stored') rollup.committed(driver);
   if (outcome.outcome === 'duplicate') {
     // the caller's parser still has to run to its end (and may still reject the input)
     for await (const _batch of records);

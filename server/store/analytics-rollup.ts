@@ -27,11 +27,11 @@ import { createHash } from 'node:crypto';
 import { evaluateRecord } from '../domain/classify.ts';
 import { MAX_PRORATE_DAYS, prorateByDay, utcDayStart, type DayShare } from '../domain/prorate.ts';
 import type { AggregateHeader, AggregateRecord } from '../domain/report-types.ts';
-import type { Capabilities, SqlRunner, SqlValue } from './driver.ts';
+import type { Capabilities, Driver, SqlRunner, SqlValue } from './driver.ts';
 import { multiRowInsertSql, planInsertChunks } from './insert-many.ts';
 
 export const AUTH_COLUMNS = [
-  'auth_key', 'domain', 'header_from', 'dkim_domain', 'dkim_selector', 'dkim_result', 'dkim_aligned', 'spf_aligned', 'forwarded',
+  'domain', 'auth_key', 'header_from', 'dkim_domain', 'dkim_selector', 'dkim_result', 'dkim_aligned', 'spf_aligned', 'forwarded',
   'arc', 'override_reasons', 'dkim_pass_domains',
 ] as const;
 const SOURCE_COLUMNS = ['domain', 'day', 'source_ip', 'disposition', 'auth_key', 'messages'] as const;
@@ -81,11 +81,10 @@ export function rollupDomain(d: string | null | undefined): string {
   return keyPart(d?.trim().toLowerCase().replace(/\.$/, ''), MAX_DOMAIN);
 }
 
+/** The facts of one combination (immutable: shared by every report through the memo). */
 interface AuthFacts {
   key: number;
-  /** this report's messages with these facts, by (day index · 4 + disposition index) */
-  sums: Map<number, number>;
-  /** AUTH_COLUMNS values */
+  /** AUTH_COLUMNS values (row[0]: the policy domain) */
   row: SqlValue[];
   /** [signing domain, selector, result] of every signature naming both */
   signatures: [string, string, string][];
@@ -95,21 +94,23 @@ interface AuthFacts {
 export class ReportRollup {
   readonly #period: RollupPeriod;
   readonly #plan: DayPlan;
-  /** memo: the record fields the facts depend on → facts (a nested map, so no long key is built per record) */
-  #memo = new Map<string, Map<string, Map<string, AuthFacts>>>();
-  #memoSize = 0;
+  readonly #policyKey: string;
+  readonly #domain: string;
   readonly #auths = new Map<number, AuthFacts>();
-  /** every facts object made (several may share a key: they differ only in what the facts do not depend on) */
-  readonly #all: AuthFacts[] = [];
+  /** this report's messages per facts, by (day index · 4 + disposition index) */
+  readonly #sums = new Map<AuthFacts, Map<number, number>>();
   readonly #shares = new Map<number, DayShare[]>();
   #messages = 0;
-  /** only for periods of more than two days: `auth_key SEP ip SEP disposition SEP day` → messages */
+  /** only when the database cannot sum them (see constructor): `auth_key SEP ip SEP disposition SEP day` → messages */
   readonly #sources: Map<string, number> | null;
 
   constructor(period: RollupPeriod) {
     this.#period = period;
     this.#plan = dayPlan(period.begin, period.end);
-    this.#sources = this.#plan.kind === 'ts' ? new Map() : null;
+    this.#policyKey = JSON.stringify([period.policy.domain, period.policy.adkim, period.policy.aspf]);
+    this.#domain = rollupDomain(period.policy.domain);
+    // the database sums the per-source rows when it can: one or two days, one policy domain for every record
+    this.#sources = this.#plan.kind === 'ts' || this.#domain === '' ? new Map() : null;
   }
 
   /**
@@ -117,13 +118,18 @@ export class ReportRollup {
    * as stored. Each record's count is pro-rated over the report's days on its own (prorateByDay).
    */
   add(rec: AggregateRecord, json: RecordJson): number {
-    const facts = this.#factsOf(rec, json);
+    const facts = factsOf(rec, json, this.#period.policy, this.#policyKey);
     if (!Number.isFinite(rec.count) || rec.count <= 0) return facts.key;
     const disposition = dispositionIndex(rec.disposition);
     const first = this.#plan.first;
+    let sums = this.#sums.get(facts);
+    if (sums === undefined) {
+      this.#sums.set(facts, (sums = new Map()));
+      if (!this.#auths.has(facts.key)) this.#auths.set(facts.key, facts);
+    }
     for (const share of this.#sharesOf(rec.count)) {
       const slot = ((share.day - first) / DAY) * 4 + disposition;
-      facts.sums.set(slot, (facts.sums.get(slot) ?? 0) + share.count);
+      sums.set(slot, (sums.get(slot) ?? 0) + share.count);
       if (this.#sources) add(this.#sources, `${facts.key}${SEP}${ipOf(rec.sourceIp)}${SEP}${DISPOSITIONS[disposition]}${SEP}${share.day}`, share.count);
     }
     this.#messages += rec.count;
@@ -135,17 +141,21 @@ export class ReportRollup {
    * report's transaction, as its last write: on engines with concurrent writers, the rollup lock is then held
    * until the commit.
    */
-  async write(tx: SqlRunner, caps: Capabilities, reportId: number): Promise<void> {
+  async write(tx: SqlRunner, driver: Pick<Driver, 'caps'>, reportId: number): Promise<void> {
     if (this.#messages === 0) return;
+    const caps = driver.caps;
     if (caps.rollupLock) await tx.query(caps.rollupLock);
-    await upsert(tx, caps, 'rollup_auth', AUTH_COLUMNS, 1, null, [...this.#auths.values()].map((a) => a.row));
-    if (this.#plan.kind === 'sql') await sourcesInSql(tx, reportId, this.#plan);
-    else await this.#sourcesInTs(tx, caps);
+    // facts rows committed before (by this process) need no statement
+    const known = knownAuth.get(driver);
+    const fresh = [...this.#auths.values()].filter((a) => !known?.has(`${a.row[0]}${SEP}${a.key}`));
+    await upsert(tx, caps, 'rollup_auth', AUTH_COLUMNS, 2, null, fresh.map((a) => a.row).sort(byKeyOf(2)));
+    if (this.#sources) await this.#sourcesInTs(tx, caps);
+    else await sourcesInSql(tx, reportId, this.#domain, this.#plan as Extract<DayPlan, { kind: 'sql' }>);
     const domains = new Map<string, number>();
     const selectors = new Map<string, number>();
-    for (const a of this.#all) {
-      const domain = a.row[1] as string;
-      for (const [slot, messages] of a.sums) {
+    for (const [a, sums] of this.#sums) {
+      const domain = a.row[0] as string;
+      for (const [slot, messages] of sums) {
         const day = this.#plan.first + Math.floor(slot / 4) * DAY;
         add(domains, [domain, day, DISPOSITIONS[slot % 4], a.row[6], a.row[7]].join(SEP), messages);
         for (const sig of a.signatures) add(selectors, [domain, day, ...sig].join(SEP), messages);
@@ -156,21 +166,28 @@ export class ReportRollup {
       const [domain, day, d, s, r] = key.split(SEP);
       return [domain!, Number(day), d!, s!, r!, n, ...seen];
     });
-    await upsert(tx, caps, 'rollup_selectors', SELECTOR_COLUMNS, 5, ADD_MESSAGES_AND_SEEN, selectorRows);
+    await upsert(tx, caps, 'rollup_selectors', SELECTOR_COLUMNS, 5, ADD_MESSAGES_AND_SEEN, selectorRows.sort(byKeyOf(5)));
     const domainRows = [...domains].map(([key, n]): SqlValue[] => {
       const [domain, day, disposition, da, sa] = key.split(SEP);
       return [domain!, Number(day), disposition!, Number(da), Number(sa), n];
     });
-    await upsert(tx, caps, 'rollup_domains', DOMAIN_COLUMNS, 5, ADD_MESSAGES, domainRows);
+    await upsert(tx, caps, 'rollup_domains', DOMAIN_COLUMNS, 5, ADD_MESSAGES, domainRows.sort(byKeyOf(5)));
+  }
+
+  /** Tells the rollup its transaction committed: its facts rows exist now, later reports skip writing them. */
+  committed(driver: object): void {
+    let known = knownAuth.get(driver);
+    if (!known || known.size > MAX_KNOWN) knownAuth.set(driver, (known = new Set()));
+    for (const a of this.#auths.values()) known.add(`${a.row[0]}${SEP}${a.key}`);
   }
 
   async #sourcesInTs(tx: SqlRunner, caps: Capabilities): Promise<void> {
     const rows: SqlValue[][] = [];
     for (const [key, n] of this.#sources!) {
       const [authKey, ip, disposition, day] = key.split(SEP) as [string, string, string, string];
-      rows.push([this.#auths.get(Number(authKey))!.row[1]!, Number(day), ip, disposition, Number(authKey), n]);
+      rows.push([this.#auths.get(Number(authKey))!.row[0]!, Number(day), ip, disposition, Number(authKey), n]);
     }
-    rows.sort(byKey);
+    rows.sort(byKeyOf(5));
     await upsert(tx, caps, 'rollup_sources', SOURCE_COLUMNS, 5, ADD_MESSAGES, rows);
   }
 
@@ -183,28 +200,34 @@ export class ReportRollup {
     }
     return shares;
   }
+}
 
-  #factsOf(rec: AggregateRecord, json: RecordJson): AuthFacts {
-    // built from fresh strings only (JSON texts), so the memo keeps no slice of a large parser buffer alive
-    const rest = JSON.stringify([rec.headerFrom, rec.dkimEval, rec.spfEval, rec.envelopeFrom]) + json.overrideReasons;
-    let bySpf = this.#memo.get(json.dkim);
-    let byRest = bySpf?.get(json.spf);
-    let facts = byRest?.get(rest);
-    if (facts === undefined) {
-      facts = authFacts(rec, this.#period.policy);
-      if (!this.#auths.has(facts.key)) this.#auths.set(facts.key, facts);
-      this.#all.push(facts);
-      if (++this.#memoSize > MAX_MEMO) {
-        this.#memo = new Map();
-        this.#memoSize = 0;
-        bySpf = byRest = undefined;
-      }
-      if (!bySpf) this.#memo.set(json.dkim, (bySpf = new Map()));
-      if (!byRest) bySpf.set(json.spf, (byRest = new Map()));
-      byRest.set(rest, facts);
+/**
+ * Memo of the facts, shared by all reports (they depend only on the policy's domain / adkim / aspf and the
+ * record's authentication fields): the records of a report, and of reports from the same senders, repeat a few
+ * combinations. A nested map, so no long key is built per record; keys are fresh JSON texts, so the memo keeps
+ * no slice of a large parser buffer alive. Bounded: cleared when full.
+ */
+let memo = new Map<string, Map<string, Map<string, AuthFacts>>>();
+let memoSize = 0;
+
+function factsOf(rec: AggregateRecord, json: RecordJson, policy: RollupPeriod['policy'], policyKey: string): AuthFacts {
+  const rest = policyKey + JSON.stringify([rec.headerFrom, rec.dkimEval, rec.spfEval, rec.envelopeFrom]) + json.overrideReasons;
+  let bySpf = memo.get(json.dkim);
+  let byRest = bySpf?.get(json.spf);
+  let facts = byRest?.get(rest);
+  if (facts === undefined) {
+    facts = authFacts(rec, policy);
+    if (++memoSize > MAX_MEMO) {
+      memo = new Map();
+      memoSize = 1;
+      bySpf = byRest = undefined;
     }
-    return facts;
+    if (!bySpf) memo.set(json.dkim, (bySpf = new Map()));
+    if (!byRest) bySpf.set(json.spf, (byRest = new Map()));
+    byRest.set(rest, facts);
   }
+  return facts;
 }
 
 /** as IP_SQL */
@@ -226,8 +249,8 @@ function dispositionIndex(d: string | null): number {
  * each record's count split as prorateByDay splits it over two days — day 0 gets floor(c·w0/W) plus the one
  * leftover message when its remainder is the larger (a tie goes to the earlier day), day 1 the rest.
  */
-async function sourcesInSql(tx: SqlRunner, reportId: number, plan: Extract<DayPlan, { kind: 'sql' }>): Promise<void> {
-  const [day0, day1] = plan.days;
+async function sourcesInSql(tx: SqlRunner, reportId: number, domain: string, plan: Extract<DayPlan, { kind: 'sql' }>): Promise<void> {
+  const [, day1] = plan.days;
   // the statement text does not depend on the report (bound parameters), so engines prepare it once
   const share0 =
     day1 === undefined
@@ -238,16 +261,17 @@ async function sourcesInSql(tx: SqlRunner, reportId: number, plan: Extract<DayPl
   const messages = 'CASE WHEN d.i = 0 THEN g.s0 ELSE g.s1 END';
   await tx.query(
     `INSERT INTO rollup_sources (${SOURCE_COLUMNS.join(', ')})
-     SELECT a.domain, d.day, g.ip, g.disposition, g.auth_key, ${messages}
+     SELECT CAST(? AS TEXT), d.day, g.ip, g.disposition, g.auth_key, ${messages}
      FROM (
        SELECT ip, disposition, auth_key, CAST(sum(share0) AS BIGINT) AS s0, CAST(sum(message_count - share0) AS BIGINT) AS s1 FROM (
          SELECT ${IP_SQL} AS ip, ${DISPOSITION_SQL} AS disposition, auth_key, message_count, ${share0} AS share0
          FROM aggregate_records WHERE report_id = ? AND message_count > 0 AND auth_key IS NOT NULL
        ) r GROUP BY ip, disposition, auth_key
-     ) g JOIN rollup_auth a ON a.auth_key = g.auth_key CROSS JOIN (${days}) d
+     ) g CROSS JOIN (${days}) d
      WHERE ${messages} > 0
+     ORDER BY d.day, g.ip, g.disposition, g.auth_key
      ON CONFLICT (domain, day, source_ip, disposition, auth_key) DO UPDATE SET messages = rollup_sources.messages + excluded.messages`,
-    [...shareParams, reportId, ...plan.days],
+    [domain, ...shareParams, reportId, ...plan.days],
   );
 }
 
@@ -267,15 +291,24 @@ export function dayPlan(begin: number, end: number): DayPlan {
   return { kind: 'ts', first };
 }
 
-/** (domain, day, source ip, disposition, auth key) order */
-function byKey(x: SqlValue[], y: SqlValue[]): number {
-  for (let i = 0; i < 5; i++) {
-    const a = x[i]!;
-    const b = y[i]!;
-    if (a !== b) return a < b ? -1 : 1;
-  }
-  return 0;
+/** primary-key order of rows whose first `width` values are the key (B-trees take ordered inserts faster) */
+function byKeyOf(width: number): (x: SqlValue[], y: SqlValue[]) => number {
+  return (x, y) => {
+    for (let i = 0; i < width; i++) {
+      const a = x[i]!;
+      const b = y[i]!;
+      if (a !== b) return a! < b! ? -1 : 1;
+    }
+    return 0;
+  };
 }
+
+/**
+ * The rollup_auth rows each database (driver) is known to hold, written by this process in committed
+ * transactions. Forgotten by rebuildRollups (which deletes them) and when too many.
+ */
+let knownAuth = new WeakMap<object, Set<string>>();
+const MAX_KNOWN = 200_000;
 
 function add(map: Map<string, number>, key: string, n: number): void {
   map.set(key, (map.get(key) ?? 0) + n);
@@ -311,7 +344,7 @@ function authFacts(rec: AggregateRecord, policy: RollupPeriod['policy']): AuthFa
     const dr = keyPart(d.result?.trim().toLowerCase() || 'none', MAX_SHORT);
     if (dd && ds) signatures.set([dd, ds, dr].join(SEP), [dd, ds, dr]);
   }
-  return { key, sums: new Map(), row: [key, ...values], signatures: [...signatures.values()] };
+  return { key, row: [values[0]!, key, ...values.slice(1)], signatures: [...signatures.values()] };
 }
 
 const ADD_MESSAGES = (t: string) => [`messages = ${t}.messages + excluded.messages`];
@@ -360,6 +393,7 @@ const RECORD_PAGE = 5000;
  * caller's transaction; memory is bounded by one page of records and one report's distinct facts.
  */
 export async function rebuildRollups(tx: SqlRunner, caps: Capabilities): Promise<{ reports: number }> {
+  knownAuth = new WeakMap();
   if (caps.rollupLock) await tx.query(caps.rollupLock);
   await tx.exec('DELETE FROM rollup_sources; DELETE FROM rollup_selectors; DELETE FROM rollup_domains; DELETE FROM rollup_auth;');
   let lastId = 0;
@@ -391,7 +425,7 @@ export async function rebuildRollups(tx: SqlRunner, caps: Capabilities): Promise
         }
         if (records.length < RECORD_PAGE) break;
       }
-      await rollup.write(tx, caps, lastId);
+      await rollup.write(tx, { caps }, lastId);
       reports++;
     }
     if (page.length < REPORT_PAGE) return { reports };

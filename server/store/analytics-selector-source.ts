@@ -4,6 +4,7 @@
  * from reports (attacker-controlled), and each one costs DNS look-ups.
  */
 import type { ReportSource, SelectorSource } from '../dns/check-types.ts';
+import { organizationalDomain } from '../domain/classify.ts';
 import { parseIp } from '../enrich/ip-address.ts';
 import { rollupDomain } from './analytics-rollup.ts';
 import type { Driver } from './driver.ts';
@@ -18,17 +19,20 @@ const SELECTOR = /^(?=.{1,200}$)[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$/;
 export function createStoreSelectorSource(driver: Driver): Required<SelectorSource> {
   return {
     async selectorsFor(domain) {
+      // signatures of the domain in its own reports or in those of its organizational domain (primary-key prefix)
+      const d = rollupDomain(domain);
+      const org = organizationalDomain(d) ?? d;
       const rows = await driver.query(
         `SELECT selector, sum(CASE WHEN result = 'pass' THEN messages ELSE 0 END) AS passed, sum(messages) AS total
-         FROM rollup_selectors WHERE dkim_domain = ? GROUP BY selector ORDER BY passed DESC, total DESC, selector LIMIT ${MAX_SELECTORS * 4}`,
-        [rollupDomain(domain)],
+         FROM rollup_selectors WHERE domain IN (?, ?) AND dkim_domain = ? GROUP BY selector ORDER BY passed DESC, total DESC, selector LIMIT ${MAX_SELECTORS * 4}`,
+        [d, org, d],
       );
       return rows.map((r) => String(r.selector)).filter((s) => SELECTOR.test(s)).slice(0, MAX_SELECTORS);
     },
     async reportSourcesFor(domain) {
       const rows = await driver.query(
         `SELECT s.source_ip AS ip, a.spf_aligned AS spf, sum(s.messages) AS total
-         FROM rollup_sources s JOIN rollup_auth a ON a.auth_key = s.auth_key
+         FROM rollup_sources s JOIN rollup_auth a ON a.domain = s.domain AND a.auth_key = s.auth_key
          WHERE s.domain = ? GROUP BY s.source_ip, a.spf_aligned ORDER BY total DESC, ip LIMIT ${MAX_REPORT_SOURCES * 2}`,
         [rollupDomain(domain)],
       );

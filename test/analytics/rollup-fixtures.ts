@@ -151,7 +151,7 @@ export async function storedRollups(driver: Driver): Promise<ExpectedRollups> {
       await driver.query(
         `SELECT s.domain, s.day, s.source_ip, s.disposition, a.header_from, a.dkim_domain, a.dkim_selector, a.dkim_result, a.dkim_aligned, a.spf_aligned,
                 a.forwarded, a.arc, s.messages
-         FROM rollup_sources s JOIN rollup_auth a ON a.auth_key = s.auth_key`,
+         FROM rollup_sources s JOIN rollup_auth a ON a.domain = s.domain AND a.auth_key = s.auth_key`,
       ),
       ['domain', 'day', 'source_ip', 'disposition', 'header_from', 'dkim_domain', 'dkim_selector', 'dkim_result', 'dkim_aligned', 'spf_aligned', 'forwarded', 'arc'],
     ),

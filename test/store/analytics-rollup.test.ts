@@ -249,12 +249,16 @@ for (const target of TARGETS) {
           record(1, { sourceIp: '192.0.2.1', count: 900, dkim: [sig('old', 'fail')] }),
           record(2, { sourceIp: '198.51.100.7', count: 5, spfEval: 'fail', dkimEval: 'fail', spf: [{ domain: 'evil.test', scope: 'mfrom', result: 'fail', humanResult: null }], dkim: [sig('bad selector!', 'permerror'), sig('vendor', 'pass', 'sendgrid.net')] }),
           record(3, { sourceIp: null, count: 3 }),
+          record(4, { sourceIp: '192.0.2.1', count: 2, dkim: [sig('n1', 'pass', 'news.example.com')] }),
         ], 2),
         origin,
       );
       const source = createStoreSelectorSource(db.driver);
       expect(await source.selectorsFor('Example.com')).toEqual(['s2024', 's1', 'old']);
-      expect(await source.selectorsFor('sendgrid.net')).toEqual(['vendor']);
+      // a signing domain below the policy domain is found in the policy domain's reports; a vendor's own domain
+      // is not one of ours
+      expect(await source.selectorsFor('news.example.com')).toEqual(['n1']);
+      expect(await source.selectorsFor('sendgrid.net')).toEqual([]);
       expect(await source.selectorsFor('nothing.test')).toEqual([]);
       expect((await source.reportSourcesFor('example.com')).sort((a, b) => a.ip.localeCompare(b.ip))).toEqual([
         { ip: '192.0.2.1', spfPassed: true },

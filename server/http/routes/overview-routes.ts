@@ -27,7 +27,7 @@ export function overviewRoutes(ctx: AppContext): Router {
     page: async (f, cursor, limit) => {
       // largest first: the domains that matter most lead the table
       const rows = (await needAnalytics(ctx).overview(f)).sort((a, b) => b.messages - a.messages || (a.domain < b.domain ? -1 : 1));
-      return pageOfList(rows.map(domainRow), cursor, limit);
+      return pageOfList(rows, cursor, limit, domainRow);
     },
   });
   addTable<RangeFilter>(router, {
@@ -37,7 +37,7 @@ export function overviewRoutes(ctx: AppContext): Router {
     columns: DAY_COLUMNS,
     toFilter: rangeOf,
     defaultLimit: 1000,
-    page: async (f, cursor, limit) => pageOfList((await needAnalytics(ctx).timeline(f)).map(dayRow), cursor, limit),
+    page: async (f, cursor, limit) => pageOfList(await needAnalytics(ctx).timeline(f), cursor, limit, dayRow),
   });
   addTable<RangeFilter>(router, {
     path: '/api/summary',
@@ -46,7 +46,7 @@ export function overviewRoutes(ctx: AppContext): Router {
     columns: MONTH_COLUMNS,
     toFilter: rangeOf,
     defaultLimit: 1000,
-    page: async (f, cursor, limit) => pageOfList((await needAnalytics(ctx).monthlySummary(f)).map(monthRow), cursor, limit),
+    page: async (f, cursor, limit) => pageOfList(await needAnalytics(ctx).monthlySummary(f), cursor, limit, monthRow),
   });
   router.get('/api/overview/readiness', async (req, res) => {
     const p = parseInput({ ...DATE_RANGE, days: integer({ min: 1, max: 366 }) }, req.query);

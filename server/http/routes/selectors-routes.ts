@@ -31,9 +31,8 @@ export function selectorsRoutes(ctx: AppContext): Router {
     page: async (f, cursor, limit) => {
       const rows = (await needAnalytics(ctx).selectors(rangeOf(f as Record<string, unknown>)))
         .filter((s) => f.selector === undefined || s.selector.toLowerCase() === f.selector.toLowerCase())
-        .filter((s) => !f.problems || s.stale || s.failing)
-        .map((s) => selectorRow(s, ctx.checkLog.keyStatus(s.signingDomain, s.selector)));
-      return pageOfList(rows, cursor, limit);
+        .filter((s) => !f.problems || s.stale || s.failing);
+      return pageOfList(rows, cursor, limit, (s) => selectorRow(s, ctx.checkLog.keyStatus(s.signingDomain, s.selector)));
     },
   });
   return router;

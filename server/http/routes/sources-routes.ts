@@ -52,7 +52,7 @@ export function sourcesRoutes(ctx: AppContext): Router {
     page: async (f, cursor, limit) => {
       const rows = (await sources(rangeOf(f as Record<string, unknown>))).filter((s) => matches(s, f));
       if (f.sort === 'failing') rows.sort((a, b) => b.dmarcFail - a.dmarcFail || b.messages - a.messages);
-      return pageOfList(rows.map(sourceRow), cursor, limit);
+      return pageOfList(rows, cursor, limit, sourceRow);
     },
   });
 

@@ -17,8 +17,8 @@ export const analyticsRollups: Migration = {
 ALTER TABLE aggregate_records ADD COLUMN auth_key ${t.bigint};
 
 CREATE TABLE rollup_auth (
-  auth_key ${t.bigint} NOT NULL PRIMARY KEY,
   domain TEXT NOT NULL,
+  auth_key ${t.bigint} NOT NULL,
   header_from TEXT NOT NULL,
   dkim_domain TEXT NOT NULL,
   dkim_selector TEXT NOT NULL,
@@ -28,8 +28,9 @@ CREATE TABLE rollup_auth (
   forwarded INTEGER NOT NULL,
   arc INTEGER NOT NULL,
   override_reasons TEXT NOT NULL,
-  dkim_pass_domains TEXT NOT NULL
-);
+  dkim_pass_domains TEXT NOT NULL,
+  PRIMARY KEY (domain, auth_key)
+)${t.clusteredSuffix};
 
 CREATE TABLE rollup_sources (
   domain TEXT NOT NULL,
