@@ -8,15 +8,12 @@
  *   npx tsx bench/web.ts [sqliteRecords] [postgresRecords]
  * Env: DMARC_LENS_BENCH_PG_SECONDS (load budget for PostgreSQL, default 600).
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AggregateHeader, AggregateRecord } from '../server/domain/report-types.ts';
-import { createApp } from '../server/http/create-app.ts';
-import { webAnalytics } from '../server/http/load-analytics.ts';
-import { DEFAULT_LIMITS } from '../server/ingest/limits.ts';
 import { openDatabase, type Database } from '../server/store/database.ts';
 import { getTestPostgres } from '../test/helpers/postgres.ts';
 import { mulberry32 } from './synthetic-aggregate.ts';
@@ -29,6 +26,10 @@ const ESPS = ['sendgrid.net', 'amazonses.com', 'mcsv.net', 'outlook.com', 'zende
 const IP_POOL = 20_000;
 const DAYS = 365;
 const FIRST_DAY = Date.UTC(2025, 0, 1) / 1000;
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+/** heap of the measured server process, and how long one API call may take */
+const HEAP_MB = 3072;
+const REQUEST_TIMEOUT_MS = 120_000;
 
 export interface ViewLatency {
   p50ms: number;
@@ -144,7 +145,7 @@ const VIEW_CALLS: [string, (f: { all: string; one: string; run: number; reportId
   ['reports: first page', (f) => `/api/reports?${f.one}&limit=100`],
   ['reports: search', (f) => `/api/reports?q=bench-${f.run}1&limit=100`],
   ['reports: reporter chart', (f) => `/api/reports/chart?${f.one}`],
-  ['report detail (250 records)', (f) => `/api/reports/${f.reportId + f.run}`],
+  ['report detail (250 records)', (f) => `/api/reports/${f.reportId + (f.run % 50)}`],
   ['meta (domain list, counts)', () => '/api/meta'],
 ];
 
@@ -155,40 +156,82 @@ function filtersFor(run: number, call: number, reportId: number) {
   return { all, one: `domain=${DOMAINS[k % DOMAINS.length]}&${all}`, run, reportId };
 }
 
-async function measure(db: Database, runs: number): Promise<{ views: Record<string, ViewLatency>; failures: string[] }> {
-  const analytics = webAnalytics(db);
-  const app = createApp({ db, analytics, checker: null, limits: DEFAULT_LIMITS, auth: { required: false }, log: () => {} });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const [first] = await db.driver.query('SELECT min(id) AS id FROM aggregate_reports');
-  const firstId = Number(first?.id ?? 1);
+interface ChildServer {
+  base: string;
+  exited: Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** the app in a child process with a bounded heap (see web-server-child.ts) */
+async function startChild(url: string): Promise<ChildServer> {
+  const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', join(HERE, 'web-server-child.ts'), url], {
+    cwd: join(HERE, '..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`server process ended (${signal ?? code})${/heap out of memory/.test(stderr) ? ': JavaScript heap out of memory' : ''}`)));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /port (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    void exited.then((why) => reject(new Error(`${why}\n${stderr}`)));
+  });
+  return {
+    base: `http://127.0.0.1:${port}`,
+    exited,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+
+async function measure(url: string, firstReportId: number, runs: number): Promise<{ views: Record<string, ViewLatency>; failures: string[] }> {
+  let server = await startChild(url);
   const samples: Record<string, number[]> = {};
-  const failures: string[] = [];
+  const failures = new Map<string, string>();
   try {
     // run 0 warms caches and prepared statements and is not counted
     for (let run = 0; run <= runs; run++) {
       for (const [c, [name, path]] of VIEW_CALLS.entries()) {
-        const url = base + path(filtersFor(run + 100, c, firstId));
+        if (failures.has(name)) continue;
         const t0 = process.hrtime.bigint();
-        const res = await fetch(url);
-        const body = await res.text();
+        const outcome = await Promise.race([
+          fetch(server.base + path(filtersFor(run + 100, c, firstReportId)), { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).then(
+            async (res) => ({ status: res.status, body: await res.text() }),
+            (err: Error) => ({ status: 0, body: err.name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : err.message }),
+          ),
+          server.exited.then((why) => ({ status: -1, body: why })),
+        ]);
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        if (res.status !== 200) failures.push(`${name}: HTTP ${res.status} ${body.slice(0, 120)}`);
-        else if (run > 0) (samples[name] ??= []).push(ms);
+        if (outcome.status === 200) {
+          if (run > 0) (samples[name] ??= []).push(ms);
+          continue;
+        }
+        failures.set(name, outcome.status > 0 ? `HTTP ${outcome.status} ${outcome.body.slice(0, 120)}` : outcome.body);
+        if (outcome.status <= 0) {
+          await server.stop();
+          server = await startChild(url);
+        }
       }
     }
   } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.stop();
   }
   const views: Record<string, ViewLatency> = {};
   for (const [name, list] of Object.entries(samples)) {
+    if (failures.has(name)) continue;
     const sorted = [...list].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
     views[name] = { p50ms: round(at(0.5)), p95ms: round(at(0.95)), runs: list.length };
   }
-  return { views, failures: [...new Set(failures)] };
+  return { views, failures: [...failures].map(([name, why]) => `${name}: ${why}`) };
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
@@ -202,7 +245,8 @@ async function benchOne(engine: 'sqlite' | 'postgres', url: string, target: numb
     // PostgreSQL's autovacuum would gather planner statistics after a load like this; do it now
     if (engine === 'postgres') await db.driver.query('ANALYZE');
     process.stderr.write(`web bench: ${records.toLocaleString('en')} records in ${loaded.seconds.toFixed(0)} s; measuring …\n`);
-    const { views, failures } = await measure(db, runs);
+    const [first] = await db.driver.query('SELECT min(id) AS id FROM aggregate_reports');
+    const { views, failures } = await measure(url, Number(first?.id ?? 1), runs);
     return {
       failures,
       engine,

@@ -90,7 +90,7 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
       rows.sort((a, b) => b.messages - a.messages);
       const groups = groupsFromRollups(rows, auths);
       const { enrichments, offline } = await enrichmentsOf(groups.values());
-      out.push(...classifySources(groups.values(), enrichments, matcher, offline));
+      for (const c of classifySources(groups.values(), enrichments, matcher, offline)) out.push(c);
     }
     return out.sort((a, b) => b.group.messages - a.group.messages);
   };

@@ -154,10 +154,16 @@ export async function selectorCells(driver: Driver, f: DayFilter): Promise<Selec
   }));
 }
 
+/** aggregate_reports.key_domain values of a rollup domain (which drops a trailing dot; key_domain keeps it) */
+function keyDomains(domain: string): [string, string] {
+  const k = keyText(domain);
+  return [k, `${k}.`];
+}
+
 /** Reports per policy domain whose period overlaps the filter's days. */
 export async function reportCounts(driver: Driver, f: DayFilter): Promise<Map<string, number>> {
   const where = new Where();
-  if (f.domain !== undefined) where.add('key_domain = ?', keyText(f.domain));
+  if (f.domain !== undefined) where.add('key_domain IN (?, ?)', ...keyDomains(f.domain));
   if (f.fromDay !== undefined) where.add('period_end >= ?', f.fromDay);
   if (f.toDay !== undefined) where.add('period_begin <= ?', f.toDay + DAY - 1);
   const rows = await driver.query(`SELECT key_domain, count(*) AS n FROM aggregate_reports ${where} GROUP BY key_domain`, where.params);
@@ -171,7 +177,7 @@ export async function reportCounts(driver: Driver, f: DayFilter): Promise<Map<st
 
 /** The policy published in the newest report of the domain ending on or before `until` (epoch seconds). */
 export async function newestPolicy(driver: Driver, domain: string, until?: number): Promise<PublishedPolicy | null> {
-  const where = new Where().add('key_domain = ?', keyText(domain));
+  const where = new Where().add('key_domain IN (?, ?)', ...keyDomains(domain));
   if (until !== undefined) where.add('period_begin <= ?', until);
   const [r] = await driver.query(
     `SELECT policy_p, policy_sp, policy_np, policy_pct, policy_adkim, policy_aspf, policy_testing, period_end

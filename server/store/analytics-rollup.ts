@@ -23,7 +23,7 @@
  * Concurrent transactions (PostgreSQL) take turns for the rollup writes (Capabilities.rollupLock), so they
  * cannot deadlock on each other's rows.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { evaluateRecord } from '../domain/classify.ts';
 import { MAX_PRORATE_DAYS, prorateByDay, utcDayStart, type DayShare } from '../domain/prorate.ts';
 import type { AggregateHeader, AggregateRecord } from '../domain/report-types.ts';
@@ -48,7 +48,7 @@ const MAX_IP = 64;
 const MAX_PASS_DOMAINS = 3;
 const MAX_REASONS = 4;
 /** per-report memo size (the records of a report repeat the same few combinations of facts) */
-const MAX_MEMO = 20_000;
+const MAX_MEMO = 5_000;
 
 /** How source IP and disposition are normalized in the rollup rows (SQL over aggregate_records columns). */
 const IP_SQL = `substr(coalesce(nullif(trim(source_ip), ''), 'unknown'), 1, ${MAX_IP})`;
@@ -269,7 +269,6 @@ async function sourcesInSql(tx: SqlRunner, reportId: number, domain: string, pla
        ) r GROUP BY ip, disposition, auth_key
      ) g CROSS JOIN (${days}) d
      WHERE ${messages} > 0
-     ORDER BY d.day, g.ip, g.disposition, g.auth_key
      ON CONFLICT (domain, day, source_ip, disposition, auth_key) DO UPDATE SET messages = rollup_sources.messages + excluded.messages`,
     [domain, ...shareParams, reportId, ...plan.days],
   );
@@ -336,7 +335,7 @@ function authFacts(rec: AggregateRecord, policy: RollupPeriod['policy']): AuthFa
     passDomains,
   ];
   // 52 bits of SHA-1: an exact integer in JS and in a BIGINT column
-  const key = parseInt(createHash('sha1').update(values.join(SEP)).digest('hex').slice(0, 13), 16);
+  const key = parseInt(hash('sha1', values.join(SEP)).slice(0, 13), 16);
   const signatures = new Map<string, [string, string, string]>();
   for (const d of rec.dkim) {
     const dd = rollupDomain(d.domain);

@@ -1,10 +1,9 @@
 /** Domains: the live DNS check of a domain — each record with its findings, severity and fix; re-check on demand. */
 import { ApiError, getJson, postJson } from '../api.ts';
 import { h, link } from '../dom.ts';
-import { emptyState } from '../table.ts';
 import { ago, num } from '../format.ts';
 import { navigate, routeHref, withParams } from '../route.ts';
-import { badge, card, code, severityBadge, statusBadge } from '../table.ts';
+import { badge, card, code, emptyState, severityBadge, statusBadge } from '../table.ts';
 import type { ViewContext, ViewDef } from '../view-types.ts';
 
 interface Finding {

@@ -1,10 +1,9 @@
 /** One aggregate report: its metadata, published policy, repairs, every record, and the downloads. */
 import { apiUrl, getJson } from '../api.ts';
 import { h, link } from '../dom.ts';
-import { emptyState } from '../table.ts';
 import { num, text } from '../format.ts';
 import { routeHref } from '../route.ts';
-import { card, dataTable, resultBadge } from '../table.ts';
+import { card, dataTable, emptyState, resultBadge } from '../table.ts';
 import type { ViewContext, ViewDef } from '../view-types.ts';
 
 type Row = Record<string, string | number | boolean | null>;

@@ -3,11 +3,10 @@ import { apiUrl, getJson, type Table } from '../api.ts';
 import { barConfig, chartCard } from '../charts.ts';
 import { h, link } from '../dom.ts';
 import { noTlsReports, nothingMatches } from '../empty-states.ts';
-import { emptyState } from '../table.ts';
 import { num, period, text } from '../format.ts';
 import { COLORS } from '../palette.ts';
 import { navigate, rangeParams, routeHref, withParams } from '../route.ts';
-import { activeFilters, badge, card, dataTable, type Column } from '../table.ts';
+import { activeFilters, badge, card, type Column, dataTable, emptyState } from '../table.ts';
 import type { ViewContext, ViewDef } from '../view-types.ts';
 import { loadMore } from './load-more.ts';
 
