@@ -19,6 +19,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   },
   enrich: async () => (await import('./commands/enrich.ts')).registerEnrichCommand,
   readiness: async () => (await import('./commands/readiness.ts')).registerReadinessCommand,
+  serve: async () => (await import('./commands/serve.ts')).registerServeCommand,
+  demo: async () => (await import('./commands/demo.ts')).registerDemoCommand,
+  user: async () => (await import('./commands/user.ts')).registerUserCommand,
 };
 
 export async function buildProgram(argv: string[] = []): Promise<Command> {
