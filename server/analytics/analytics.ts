@@ -4,7 +4,7 @@
  * rules of server/domain (classification, selectors, readiness). No raw records are read.
  */
 import { readinessSourceOf, assessReadiness, type Readiness } from '../domain/readiness.ts';
-import { selectorSlug, type SourceGroup } from '../domain/classify.ts';
+import { selectorSlug, type Classification, type SourceGroup } from '../domain/classify.ts';
 import { sharedAsnDatabase, type AsnInfo } from '../enrich/asn-db.ts';
 import { sharedCountryDatabase } from '../enrich/country-db.ts';
 import type { Enrichment } from '../enrich/enrichment.ts';
@@ -15,7 +15,7 @@ import type { Database } from '../store/database.ts';
 import { createEnrichmentCacheStore } from '../store/enrichment-cache-store.ts';
 import { DAY, dayFilter, isoDay, type DayFilter } from './analytics-filter.ts';
 import type { Analytics, AnalyticsFilter, AuthCounts, DayPoint, DomainOverview, MonthlySummaryRow, SelectorRow, SourceRow } from './analytics-types.ts';
-import { classifySources, type ClassifiedSource } from './classify-sources.ts';
+import { classifySources, sourceRow, type ClassifiedSource } from './classify-sources.ts';
 import {
   authRows,
   distinctDomains,
@@ -82,15 +82,22 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
 
   const domainsOf = async (f: DayFilter): Promise<string[]> => (f.domain !== undefined ? [f.domain] : distinctDomains(driver));
 
-  const classify = async (f: DayFilter, matcher: SenderMatcher): Promise<ClassifiedSource[]> => {
+  /**
+   * The classified sources of the filter. `onlyFailing`: groups whose every message passed DKIM aligned are
+   * compliant whatever else is known, and nothing about them matters to readiness but their count — they are
+   * returned with a bare classification, without looking up who they are.
+   */
+  const classify = async (f: DayFilter, matcher: SenderMatcher, opts: { onlyFailing?: boolean } = {}): Promise<ClassifiedSource[]> => {
     const out: ClassifiedSource[] = [];
     for (const domain of await domainsOf(f)) {
       const scoped = { ...f, domain };
       const [rows, auths] = await Promise.all([sourceAuthRows(driver, scoped), authRows(driver, domain)]);
       rows.sort((a, b) => b.messages - a.messages);
-      const groups = groupsFromRollups(rows, auths);
-      const { enrichments, offline } = await enrichmentsOf(groups.values());
-      for (const c of classifySources(groups.values(), enrichments, matcher, offline)) out.push(c);
+      const groups = [...groupsFromRollups(rows, auths).values()];
+      const full = opts.onlyFailing ? groups.filter((g) => g.dkimAlignedPass < g.messages) : groups;
+      const { enrichments, offline } = await enrichmentsOf(full);
+      for (const c of classifySources(full, enrichments, matcher, offline)) out.push(c);
+      if (opts.onlyFailing) for (const g of groups) if (g.dkimAlignedPass >= g.messages) out.push(bareCompliant(g));
     }
     return out.sort((a, b) => b.group.messages - a.group.messages);
   };
@@ -111,14 +118,23 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
     return { enrichments: out, offline };
   };
 
-  const readinessOf = async (domain: string, to: number | undefined, days: number, matcher: SenderMatcher): Promise<Readiness> => {
+  /** readiness answers, until the data they were computed from changes (see dataVersion); shared: not to be mutated */
+  const readinessCache = new Map<string, Readiness>();
+
+  const readinessOf = async (domain: string, to: number | undefined, days: number, matcher: SenderMatcher, version: string): Promise<Readiness> => {
     const newest = await newestDay(driver, domain);
     const endDay = to !== undefined ? Math.floor(to / DAY) * DAY : (newest ?? Math.floor(now() / DAY) * DAY);
+    const cacheKey = JSON.stringify([domain, endDay, days, version]);
+    const hit = readinessCache.get(cacheKey);
+    if (hit) return hit;
     const window: DayFilter = { domain, fromDay: endDay - (days - 1) * DAY, toDay: endDay };
-    const sources = await classify(window, matcher);
+    const sources = await classify(window, matcher, { onlyFailing: true });
     const policy = await newestPolicy(driver, domain, endDay + DAY - 1);
     const rows = sources.map((s) => readinessSourceOf(s.group, s.classification, s.enrichment?.ptr ?? null));
-    return assessReadiness(domain, { p: policy?.p ?? null, sp: policy?.sp ?? null, np: policy?.np ?? null, pct: policy?.pct ?? null, testing: policy?.testing ?? null }, rows, days);
+    const result = assessReadiness(domain, { p: policy?.p ?? null, sp: policy?.sp ?? null, np: policy?.np ?? null, pct: policy?.pct ?? null, testing: policy?.testing ?? null }, rows, days);
+    if (readinessCache.size >= 64) readinessCache.delete(readinessCache.keys().next().value!);
+    readinessCache.set(cacheKey, result);
+    return result;
   };
 
   return {
@@ -126,13 +142,13 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
 
     async overview(filter) {
       const f = dayFilter(filter);
-      const [cells, reports, matcher] = await Promise.all([domainCells(driver, f, false), reportCounts(driver, f), senderMatcher(driver, config)]);
+      const [cells, reports, matcher, version] = await Promise.all([domainCells(driver, f, false), reportCounts(driver, f), senderMatcher(driver, config), dataVersion(driver)]);
       const byDomain = new Map<string, AuthCounts>();
       for (const c of cells) addCell(byDomain, c.domain, c);
       const out: DomainOverview[] = [];
       for (const [domain, counts] of [...byDomain].sort(([a], [b]) => a.localeCompare(b))) {
         const policy = await newestPolicy(driver, domain, filter.to);
-        const readiness = await readinessOf(domain, filter.to, DEFAULT_READINESS_DAYS, matcher);
+        const readiness = await readinessOf(domain, filter.to, DEFAULT_READINESS_DAYS, matcher, version);
         out.push({ domain, ...counts, reports: reports.get(domain) ?? 0, policy, readinessStep: readiness.nextStep });
       }
       return out;
@@ -185,10 +201,10 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
     async readiness(filter) {
       const f = dayFilter(filter);
       const days = Math.max(1, Math.min(3660, Math.floor(filter.days ?? DEFAULT_READINESS_DAYS)));
-      const matcher = await senderMatcher(driver, config);
+      const [matcher, version] = await Promise.all([senderMatcher(driver, config), dataVersion(driver)]);
       const out: Readiness[] = [];
       for (const domain of await domainsOf({ ...(f.domain !== undefined ? { domain: f.domain } : {}) })) {
-        out.push(await readinessOf(domain, filter.to, days, matcher));
+        out.push(await readinessOf(domain, filter.to, days, matcher, version));
       }
       return out;
     },
@@ -235,6 +251,36 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
     approvedSources: () => listApprovals(driver),
     removeApprovedSource: (id) => deleteApproval(driver, id),
   };
+}
+
+/** A fully DKIM-aligned group: compliant, whoever sends it (readiness needs nothing more about it). */
+function bareCompliant(g: SourceGroup): ClassifiedSource {
+  const classification: Classification = {
+    verdict: 'compliant',
+    messages: g.messages,
+    breakdown: { compliant: g.messages, forwarded: 0, 'unsigned-vendor': 0, 'spf-only': 0, failing: 0 },
+    partial: false,
+    evidence: [],
+    fix: null,
+    likelySpoofing: false,
+    service: null,
+    approved: false,
+  };
+  return { group: g, classification, enrichment: null, row: sourceRow(g, classification, null) };
+}
+
+/**
+ * What readiness answers depend on besides the window: the reports stored, the approvals and the enrichment
+ * cache. Cheap aggregate reads; a change of any of them gives another version.
+ */
+async function dataVersion(driver: Database['driver']): Promise<string> {
+  const [row] = await driver.query(`SELECT
+    (SELECT coalesce(max(id), 0) FROM aggregate_reports) AS reports,
+    (SELECT count(*) FROM approved_sources) AS approvals,
+    (SELECT coalesce(max(id), 0) FROM approved_sources) AS approval_id,
+    (SELECT count(*) FROM enrichment_cache) AS enriched,
+    (SELECT coalesce(max(enriched_at), 0) FROM enrichment_cache) AS enriched_at`);
+  return JSON.stringify(row ?? {});
 }
 
 function emptyCounts(): AuthCounts {

@@ -41,7 +41,7 @@ export function classifySources(
   );
 }
 
-function sourceRow(g: SourceGroup, c: Classification, e: Enrichment | null): SourceRow {
+export function sourceRow(g: SourceGroup, c: Classification, e: Enrichment | null): SourceRow {
   return {
     domain: g.policyDomain,
     ip: g.sourceIp,

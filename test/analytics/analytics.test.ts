@@ -223,6 +223,10 @@ for (const target of TARGETS) {
         { header: header('long-ago', D0, D0 + DAY - 1, { p: 'none' }, 'b.test'), records: [old] },
       ]);
       const analytics = createAnalytics(db, { offline: OFFLINE });
+      // before the approval the unknown source is just unknown (and the answer is not kept past the approval)
+      const [before] = await analytics.readiness({ domain: 'example.com', days: 30 });
+      expect(before!.whatIf.reject).toMatchObject({ affected: 61, legitimate: 0, unknown: 49 });
+      expect(before!.blockers).toEqual([]);
       await analytics.approveSource({ ip: '192.0.2.77', service: 'Newsletter Tool' });
       const [r] = await analytics.readiness({ domain: 'example.com', days: 30 });
       expect(r).toMatchObject({ domain: 'example.com', days: 30, messages: 561, dmarcPass: 500 });
