@@ -96,6 +96,7 @@ export async function runAnalyticsBench(total = 1_000_000, url?: string): Promis
       'overview (all domains)': () => analytics.overview({}),
       'timeline (one domain)': () => analytics.timeline({ domain: 'example.com' }),
       'sources (one domain, 30 days)': () => analytics.sources({ domain: 'example.com', ...last30 }),
+      'sources (one domain, 30 days, top 200)': () => analytics.sources({ domain: 'example.com', ...last30, limit: 200 }),
       'sources (one domain, all days)': () => analytics.sources({ domain: 'example.com' }),
       'selectors (one domain)': () => analytics.selectors({ domain: 'example.com' }),
       'readiness (one domain)': () => analytics.readiness({ domain: 'example.com' }),
@@ -112,7 +113,7 @@ export async function runAnalyticsBench(total = 1_000_000, url?: string): Promis
         n = Array.isArray(out) ? out.length : 0;
       }
       latency[name] = { p50: Math.round(pct(times, 50)), p95: Math.round(pct(times, 95)), rows: n };
-      console.log(`${name.padEnd(34)} p50 ${String(latency[name].p50).padStart(6)} ms   p95 ${String(latency[name].p95).padStart(6)} ms   ${n} rows`);
+      console.log(`${name.padEnd(40)} p50 ${String(latency[name].p50).padStart(6)} ms   p95 ${String(latency[name].p95).padStart(6)} ms   ${n} rows`);
     }
     result.latencyMs = latency;
   } finally {

@@ -120,8 +120,11 @@ export interface Analytics {
   overview(filter: AnalyticsFilter): Promise<DomainOverview[]>;
   /** per day, for one domain or all together */
   timeline(filter: AnalyticsFilter): Promise<DayPoint[]>;
-  /** one row per (domain, source ip, DKIM signing domain/selector), classified; largest first */
-  sources(filter: AnalyticsFilter): Promise<SourceRow[]>;
+  /**
+   * one row per (domain, source ip, DKIM signing domain/selector), classified; largest first. `limit`: only the
+   * largest N rows are classified and returned (much cheaper when there are tens of thousands of sources).
+   */
+  sources(filter: AnalyticsFilter & { limit?: number }): Promise<SourceRow[]>;
   selectors(filter: AnalyticsFilter): Promise<SelectorRow[]>;
   /** `days`: the what-if window ending at filter.to (default: the newest report) */
   readiness(filter: AnalyticsFilter & { days?: number }): Promise<Readiness[]>;

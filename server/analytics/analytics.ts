@@ -87,19 +87,22 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
    * compliant whatever else is known, and nothing about them matters to readiness but their count — they are
    * returned with a bare classification, without looking up who they are.
    */
-  const classify = async (f: DayFilter, matcher: SenderMatcher, opts: { onlyFailing?: boolean } = {}): Promise<ClassifiedSource[]> => {
+  const classify = async (f: DayFilter, matcher: SenderMatcher, opts: { onlyFailing?: boolean; limit?: number } = {}): Promise<ClassifiedSource[]> => {
     const out: ClassifiedSource[] = [];
+    const limit = opts.limit !== undefined && opts.limit >= 0 ? Math.floor(opts.limit) : Infinity;
     for (const domain of await domainsOf(f)) {
       const scoped = { ...f, domain };
       const [rows, auths] = await Promise.all([sourceAuthRows(driver, scoped), authRows(driver, domain)]);
       rows.sort((a, b) => b.messages - a.messages);
-      const groups = [...groupsFromRollups(rows, auths).values()];
+      let groups = [...groupsFromRollups(rows, auths).values()];
+      if (groups.length > limit) groups = groups.sort((a, b) => b.messages - a.messages).slice(0, limit);
       const full = opts.onlyFailing ? groups.filter((g) => g.dkimAlignedPass < g.messages) : groups;
       const { enrichments, offline } = await enrichmentsOf(full);
       for (const c of classifySources(full, enrichments, matcher, offline)) out.push(c);
       if (opts.onlyFailing) for (const g of groups) if (g.dkimAlignedPass >= g.messages) out.push(bareCompliant(g));
     }
-    return out.sort((a, b) => b.group.messages - a.group.messages);
+    out.sort((a, b) => b.group.messages - a.group.messages);
+    return out.length > limit ? out.slice(0, limit) : out;
   };
 
   const enrichmentsOf = async (groups: Iterable<SourceGroup>): Promise<{ enrichments: Map<string, Enrichment>; offline: Set<string> }> => {
@@ -172,7 +175,8 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
     },
 
     async sources(filter): Promise<SourceRow[]> {
-      return (await classify(dayFilter(filter), await senderMatcher(driver, config))).map((s) => s.row);
+      const opts = filter.limit !== undefined ? { limit: filter.limit } : {};
+      return (await classify(dayFilter(filter), await senderMatcher(driver, config), opts)).map((s) => s.row);
     },
 
     async classifiedSources(filter) {

@@ -20,8 +20,8 @@
  * the usual one- or two-day reports; in TypeScript for longer periods — and everything is added to the shared
  * rows with upserts. Every table therefore agrees on every day.
  *
- * Concurrent transactions (PostgreSQL) take turns for the rollup writes (Capabilities.rollupLock), so they
- * cannot deadlock on each other's rows.
+ * Concurrent transactions (PostgreSQL) write shared rollup rows in one global order (tables, then keys), so
+ * they cannot deadlock on each other's rows.
  */
 import { hash } from 'node:crypto';
 import { evaluateRecord } from '../domain/classify.ts';
@@ -144,13 +144,15 @@ export class ReportRollup {
   async write(tx: SqlRunner, driver: Pick<Driver, 'caps'>, reportId: number): Promise<void> {
     if (this.#messages === 0) return;
     const caps = driver.caps;
-    if (caps.rollupLock) await tx.query(caps.rollupLock);
+    // Concurrent transactions (PostgreSQL) lock shared rows in one order — tables in this order, rows in key
+    // order — so they cannot deadlock; the most shared rows (selectors, domains) come last, right before the
+    // commit, so a transaction waiting for them waits briefly.
     // facts rows committed before (by this process) need no statement
     const known = knownAuth.get(driver);
     const fresh = [...this.#auths.values()].filter((a) => !known?.has(`${a.row[0]}${SEP}${a.key}`));
     await upsert(tx, caps, 'rollup_auth', AUTH_COLUMNS, 2, null, fresh.map((a) => a.row).sort(byKeyOf(2)));
     if (this.#sources) await this.#sourcesInTs(tx, caps);
-    else await sourcesInSql(tx, reportId, this.#domain, this.#plan as Extract<DayPlan, { kind: 'sql' }>);
+    else await sourcesInSql(tx, caps, reportId, this.#domain, this.#plan as Extract<DayPlan, { kind: 'sql' }>);
     const domains = new Map<string, number>();
     const selectors = new Map<string, number>();
     for (const [a, sums] of this.#sums) {
@@ -249,7 +251,8 @@ function dispositionIndex(d: string | null): number {
  * each record's count split as prorateByDay splits it over two days — day 0 gets floor(c·w0/W) plus the one
  * leftover message when its remainder is the larger (a tie goes to the earlier day), day 1 the rest.
  */
-async function sourcesInSql(tx: SqlRunner, reportId: number, domain: string, plan: Extract<DayPlan, { kind: 'sql' }>): Promise<void> {
+async function sourcesInSql(tx: SqlRunner, caps: Capabilities, reportId: number, domain: string, plan: Extract<DayPlan, { kind: 'sql' }>): Promise<void> {
+  const c = caps.codePointOrder;
   const [, day1] = plan.days;
   // the statement text does not depend on the report (bound parameters), so engines prepare it once
   const share0 =
@@ -269,6 +272,7 @@ async function sourcesInSql(tx: SqlRunner, reportId: number, domain: string, pla
        ) r GROUP BY ip, disposition, auth_key
      ) g CROSS JOIN (${days}) d
      WHERE ${messages} > 0
+     ORDER BY d.day, g.ip${c}, g.disposition${c}, g.auth_key
      ON CONFLICT (domain, day, source_ip, disposition, auth_key) DO UPDATE SET messages = rollup_sources.messages + excluded.messages`,
     [domain, ...shareParams, reportId, ...plan.days],
   );
@@ -393,7 +397,6 @@ const RECORD_PAGE = 5000;
  */
 export async function rebuildRollups(tx: SqlRunner, caps: Capabilities): Promise<{ reports: number }> {
   knownAuth = new WeakMap();
-  if (caps.rollupLock) await tx.query(caps.rollupLock);
   await tx.exec('DELETE FROM rollup_sources; DELETE FROM rollup_selectors; DELETE FROM rollup_domains; DELETE FROM rollup_auth;');
   let lastId = 0;
   let reports = 0;

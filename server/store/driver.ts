@@ -41,11 +41,8 @@ export interface Capabilities {
   rowsPerInsert: number;
   /** statement that makes concurrent migration runs wait for each other, or null when the write transaction already does */
   migrationLock: string | null;
-  /**
-   * statement that makes transactions adding to the shared analytics rollup rows take turns (so they cannot
-   * deadlock on each other's rows), or null when write transactions already run one at a time
-   */
-  rollupLock: string | null;
+  /** appended to a text expression so ORDER BY sorts by code point, as JavaScript does ('' when it already does) */
+  codePointOrder: string;
 }
 
 export interface Driver {

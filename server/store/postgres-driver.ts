@@ -51,8 +51,7 @@ class PostgresDriver implements Driver {
     rowsPerInsert: 500,
     // transaction-scoped advisory lock: two processes opening a fresh database migrate one after the other
     migrationLock: 'SELECT pg_advisory_xact_lock(7243101)',
-    // held from the rollup writes of a report to its commit (the last step of saveAggregate)
-    rollupLock: 'SELECT pg_advisory_xact_lock(7243102)',
+    codePointOrder: ' COLLATE "C"',
   };
   readonly #pool: pg.Pool;
 

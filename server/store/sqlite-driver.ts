@@ -73,7 +73,7 @@ class SqliteDriver implements Driver {
     clusteredSuffix: ' WITHOUT ROWID',
   };
   // SQLite ≥ 3.32 allows 32766 parameters
-  readonly caps = { maxParameters: 32_766, rowsPerInsert: 500, migrationLock: null, rollupLock: null };
+  readonly caps = { maxParameters: 32_766, rowsPerInsert: 500, migrationLock: null, codePointOrder: '' };
   readonly #writer: Connection;
   readonly #reader: Connection | null;
   readonly #mutex: AsyncMutex;

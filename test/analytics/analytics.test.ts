@@ -161,6 +161,11 @@ for (const target of TARGETS) {
         if (r.verdict === 'compliant') expect(r.fix).toBeNull();
         else expect(r.fix).toBeTruthy();
       }
+      // the largest N only
+      const top = await analytics.sources({ limit: 5 });
+      expect(top.map((r) => r.messages)).toEqual(rows.slice(0, 5).map((r) => r.messages));
+      expect(top.map((r) => r.verdict)).toEqual(rows.slice(0, 5).map((r) => r.verdict));
+      expect(await analytics.sources({ limit: 0 })).toEqual([]);
       const other = await analytics.sources({ domain: 'other.test' });
       expect(new Set(other.map((r) => r.domain))).toEqual(new Set(['other.test']));
       const feb = await analytics.sources({ domain: 'example.com', from: D0 + 20 * DAY });
