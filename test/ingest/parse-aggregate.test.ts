@@ -5,29 +5,10 @@ import type { AggregateHeader, AggregateRecord } from '../../server/domain/repor
 import { InputRejected } from '../../server/errors.ts';
 import { parseAggregate, type AggregateEvent } from '../../server/ingest/parse-aggregate.ts';
 import { resolveLimits, type Limits } from '../../server/ingest/limits.ts';
+import { expectedAggregates } from '../helpers/samples.ts';
 
 const AGGREGATE_DIR = new URL('../../samples/aggregate/', import.meta.url);
-const EXPECTED = new URL('../../samples/expected_aggregate.jsonl', import.meta.url);
-
-interface Expected {
-  file: string;
-  member: string | null;
-  org_name: string | null;
-  report_id: string;
-  begin: number;
-  end: number;
-  domain: string | null;
-  p: string | null;
-  records: number;
-  messages: number;
-  strict_xml: boolean;
-  ambiguity?: string;
-}
-
-const expected: Expected[] = readFileSync(EXPECTED, 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => JSON.parse(line) as Expected);
+const expected = expectedAggregates();
 const bareXml = readdirSync(AGGREGATE_DIR).filter((f) => f.endsWith('.xml')).sort();
 const expectedBare = new Map(expected.filter((e) => e.member === null).map((e) => [e.file, e]));
 
