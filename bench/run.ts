@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the benchmarks behind the figures in README.md. Not a test: it prints measurements.
  *   npm run bench                 all sections
- *   npm run bench -- ingest       only some sections (ingest, imap, enrich)
+ *   npm run bench -- ingest       only some sections (ingest, imap, enrich, web)
  * Results are also written to bench/out/results.json.
  */
 import { execFileSync } from 'node:child_process';
@@ -77,6 +77,7 @@ async function optionalSection(name: string, modulePath: string, fn: string): Pr
 
 await optionalSection('imap', './imap.ts', 'runImapBench');
 await optionalSection('enrich', './enrich.ts', 'runEnrichBench');
+await optionalSection('web', './web.ts', 'runWebBench');
 
 writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 console.log(`results written to ${join(OUT, 'results.json')}`);

@@ -129,7 +129,7 @@ export function lineConfig(labels: string[], series: Series[], opts: { percent?:
         x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 14 } },
         y: opts.percent ? { min: 0, max: 100, ticks: { callback: (v: unknown) => `${v}%` } } : { beginAtZero: true },
       },
-      plugins: { legend: { position: 'bottom' }, tooltip: { mode: 'index', intersect: false } },
+      plugins: { legend: { position: 'bottom', labels: { usePointStyle: true } }, tooltip: { mode: 'index', intersect: false } },
     },
   } as AnyConfig;
 }
@@ -138,11 +138,11 @@ export function lineConfig(labels: string[], series: Series[], opts: { percent?:
  * Draws a chart in a titled card. `onPick(index)` gets the index of a clicked bar / slice (drill-down);
  * `summary` is the text alternative read by screen readers.
  */
-export function chartCard(title: string, config: AnyConfig, opts: { summary: string; onPick?: (index: number) => void; hint?: string; height?: number; id?: string }): HTMLElement {
+export function chartCard(title: string, config: AnyConfig, opts: { summary: string; onPick?: (index: number) => void; hint?: string; height?: number; id?: string; wide?: boolean }): HTMLElement {
   const canvas = h('canvas', { attrs: { role: 'img', 'aria-label': `${title}. ${opts.summary}` } });
   const box = h('div', { class: 'chart-box' }, canvas);
   box.style.height = `${opts.height ?? 260}px`;
-  const card = h('figure', { class: 'card chart-card', attrs: { id: opts.id } }, h('figcaption', null, h('h3', null, title), opts.hint ? h('span', { class: 'hint' }, opts.hint) : null), box);
+  const card = h('figure', { class: opts.wide ? 'card chart-card wide' : 'card chart-card', attrs: { id: opts.id } }, h('figcaption', null, h('h3', null, title), opts.hint ? h('span', { class: 'hint' }, opts.hint) : null), box);
   if (opts.onPick) {
     const pick = opts.onPick;
     config.options = {

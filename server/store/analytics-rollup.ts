@@ -8,9 +8,10 @@
  *                     aligned pass, forwarding / ARC evidence, override reasons, passing signing domains; keyed by
  *                     a 52-bit hash of those values (auth_key)
  *   rollup_sources    per policy domain, UTC day, source IP, disposition and auth_key: messages
- *   rollup_selectors  per policy domain, day, DKIM signing domain, selector and result (every signature of a
- *                     record): messages, first / last seen (report period)
- *   rollup_domains    per policy domain, day, disposition, DKIM / SPF aligned pass: messages (overview, timeline)
+ *   rollup_selectors  per policy domain, day, DKIM signing domain, selector, result (every signature of a
+ *                     record) and report: messages, first / last seen (report period)
+ *   rollup_domains    per policy domain, day, disposition, DKIM / SPF aligned pass and report: messages
+ *                     (overview, timeline)
  *
  * How: each record's count is pro-rated over the UTC days the report covers (prorateByDay: whole messages,
  * totals exact). While the records stream in, each record's facts are computed once per distinct combination
@@ -21,7 +22,8 @@
  * rows with upserts. Every table therefore agrees on every day.
  *
  * Concurrent transactions (PostgreSQL) write shared rollup rows in one global order (tables, then keys), so
- * they cannot deadlock on each other's rows.
+ * they cannot deadlock on each other's rows; the domain and selector rows are per report, so nobody waits for
+ * those.
  */
 import { hash } from 'node:crypto';
 import { evaluateRecord } from '../domain/classify.ts';
@@ -35,8 +37,8 @@ export const AUTH_COLUMNS = [
   'arc', 'override_reasons', 'dkim_pass_domains',
 ] as const;
 const SOURCE_COLUMNS = ['domain', 'day', 'source_ip', 'disposition', 'auth_key', 'messages'] as const;
-const SELECTOR_COLUMNS = ['domain', 'day', 'dkim_domain', 'selector', 'result', 'messages', 'first_seen', 'last_seen'] as const;
-const DOMAIN_COLUMNS = ['domain', 'day', 'disposition', 'dkim_aligned', 'spf_aligned', 'messages'] as const;
+const SELECTOR_COLUMNS = ['domain', 'day', 'dkim_domain', 'selector', 'result', 'report_id', 'messages', 'first_seen', 'last_seen'] as const;
+const DOMAIN_COLUMNS = ['domain', 'day', 'disposition', 'dkim_aligned', 'spf_aligned', 'report_id', 'messages'] as const;
 
 const SEP = '\u0001';
 const DAY = 86_400;
@@ -76,9 +78,18 @@ function keyPart(value: string | null | undefined, max: number): string {
   return s.length >= 13 ? (SEP + s).slice(1) : s;
 }
 
+const domainForms = new Map<string, string>();
+
 /** The form of a domain in the rollup tables (and of a domain filter matched against them). */
 export function rollupDomain(d: string | null | undefined): string {
-  return keyPart(d?.trim().toLowerCase().replace(/\.$/, ''), MAX_DOMAIN);
+  if (!d) return '';
+  let form = domainForms.get(d);
+  if (form === undefined) {
+    form = keyPart(d.trim().toLowerCase().replace(/\.$/, ''), MAX_DOMAIN);
+    if (domainForms.size >= MAX_MEMO) domainForms.clear();
+    domainForms.set(keyPart(d, 1000), form);
+  }
+  return form;
 }
 
 /** The facts of one combination (immutable: shared by every report through the memo). */
@@ -145,8 +156,7 @@ export class ReportRollup {
     if (this.#messages === 0) return;
     const caps = driver.caps;
     // Concurrent transactions (PostgreSQL) lock shared rows in one order — tables in this order, rows in key
-    // order — so they cannot deadlock; the most shared rows (selectors, domains) come last, right before the
-    // commit, so a transaction waiting for them waits briefly.
+    // order — so they cannot deadlock.
     // facts rows committed before (by this process) need no statement
     const known = knownAuth.get(driver);
     const fresh = [...this.#auths.values()].filter((a) => !known?.has(`${a.row[0]}${SEP}${a.key}`));
@@ -166,14 +176,14 @@ export class ReportRollup {
     const seen = [Math.floor(this.#period.begin), Math.floor(this.#period.end)];
     const selectorRows = [...selectors].map(([key, n]): SqlValue[] => {
       const [domain, day, d, s, r] = key.split(SEP);
-      return [domain!, Number(day), d!, s!, r!, n, ...seen];
+      return [domain!, Number(day), d!, s!, r!, reportId, n, ...seen];
     });
-    await upsert(tx, caps, 'rollup_selectors', SELECTOR_COLUMNS, 5, ADD_MESSAGES_AND_SEEN, selectorRows.sort(byKeyOf(5)));
+    await insert(tx, caps, 'rollup_selectors', SELECTOR_COLUMNS, selectorRows.sort(byKeyOf(5)));
     const domainRows = [...domains].map(([key, n]): SqlValue[] => {
       const [domain, day, disposition, da, sa] = key.split(SEP);
-      return [domain!, Number(day), disposition!, Number(da), Number(sa), n];
+      return [domain!, Number(day), disposition!, Number(da), Number(sa), reportId, n];
     });
-    await upsert(tx, caps, 'rollup_domains', DOMAIN_COLUMNS, 5, ADD_MESSAGES, domainRows.sort(byKeyOf(5)));
+    await insert(tx, caps, 'rollup_domains', DOMAIN_COLUMNS, domainRows.sort(byKeyOf(5)));
   }
 
   /** Tells the rollup its transaction committed: its facts rows exist now, later reports skip writing them. */
@@ -351,11 +361,11 @@ function authFacts(rec: AggregateRecord, policy: RollupPeriod['policy']): AuthFa
 }
 
 const ADD_MESSAGES = (t: string) => [`messages = ${t}.messages + excluded.messages`];
-const ADD_MESSAGES_AND_SEEN = (t: string) => [
-  ...ADD_MESSAGES(t),
-  `first_seen = CASE WHEN excluded.first_seen < ${t}.first_seen THEN excluded.first_seen ELSE ${t}.first_seen END`,
-  `last_seen = CASE WHEN excluded.last_seen > ${t}.last_seen THEN excluded.last_seen ELSE ${t}.last_seen END`,
-];
+
+/** Rows of this report only (unique by construction): plain multi-row INSERTs. */
+async function insert(tx: SqlRunner, caps: Capabilities, table: string, columns: readonly string[], rows: readonly SqlValue[][]): Promise<void> {
+  if (rows.length > 0) await tx.insertMany(table, columns, rows.flat());
+}
 
 /**
  * Multi-row INSERT … ON CONFLICT (the first `keyWidth` columns) DO UPDATE SET `updates` (DO NOTHING when null),

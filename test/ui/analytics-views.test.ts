@@ -58,7 +58,6 @@ else
       expect(await tableCells(page, '#domains-table', 'domain')).toEqual(domains.map((d) => d.domain));
       expect((await tableCells(page, '#domains-table', 'messages')).map(num)).toEqual(domains.map((d) => d.messages));
       await page.screenshot({ path: `${SHOTS}overview.png` });
-      await page.screenshot({ path: `${SHOTS}overview-full.png`, fullPage: true });
     });
 
     it('Overview: a click on a bar narrows everything to that period; a domain row to that domain', async () => {
@@ -167,7 +166,7 @@ else
       expect(await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(1);
       const ink = await canvasInk(p);
       expect(ink['chart-volume']).toBeGreaterThan(1000);
-      await p.screenshot({ path: `${SHOTS}phone-overview.png`, fullPage: true });
+      await p.screenshot({ path: `${SHOTS}phone-overview.png` });
       await phone.close();
     });
 

@@ -62,7 +62,7 @@ export const overviewView: ViewDef = {
           { label: 'DMARC pass', data: buckets.map((b) => b.dmarcPass), color: COLORS.pass },
           { label: 'DMARC fail', data: buckets.map((b) => b.dmarcFail), color: COLORS.fail },
         ], { stacked: true }),
-        { summary: `${num(t.m)} messages, ${num(t.p)} passed DMARC.`, onPick: drill, hint: `click a bar to show that ${unit} only`, id: 'chart-volume' },
+        { summary: `${num(t.m)} messages, ${num(t.p)} passed DMARC.`, onPick: drill, hint: `click a bar to show that ${unit} only`, id: 'chart-volume', wide: true },
       ),
       chartCard(
         'Pass rates',

@@ -31,7 +31,9 @@ export function selectorsRoutes(ctx: AppContext): Router {
     page: async (f, cursor, limit) => {
       const rows = (await needAnalytics(ctx).selectors(rangeOf(f as Record<string, unknown>)))
         .filter((s) => f.selector === undefined || s.selector.toLowerCase() === f.selector.toLowerCase())
-        .filter((s) => !f.problems || s.stale || s.failing);
+        .filter((s) => !f.problems || s.stale || s.failing)
+        // largest first: the selectors that sign most mail lead
+        .sort((a, b) => b.messages - a.messages || a.signingDomain.localeCompare(b.signingDomain) || a.selector.localeCompare(b.selector));
       return pageOfList(rows, cursor, limit, (s) => selectorRow(s, ctx.checkLog.keyStatus(s.signingDomain, s.selector)));
     },
   });

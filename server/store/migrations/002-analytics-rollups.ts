@@ -6,7 +6,9 @@ import type { Migration } from './migration.ts';
  * analytics views read pre-aggregated rows instead of raw records. The primary keys start with
  * (domain, day): every view filters by domain and date range. rollup_auth holds each distinct combination of
  * authentication facts once (keyed by a hash of its values, also kept per record in aggregate_records.auth_key),
- * so the per-day source rows stay narrow.
+ * so the per-day source rows stay narrow. rollup_sources rows are shared by all reports (upserted: one row per
+ * source per day); the small domain and selector tables get rows per report (report_id), so concurrent writers
+ * (PostgreSQL) never wait for each other on those most shared rows — the views sum them.
  * Text values are length-capped when written; flags are 0/1 integers. Reports stored before this migration
  * are rolled up by `run`.
  */
@@ -51,7 +53,8 @@ CREATE TABLE rollup_selectors (
   messages ${t.bigint} NOT NULL,
   first_seen ${t.bigint} NOT NULL,
   last_seen ${t.bigint} NOT NULL,
-  PRIMARY KEY (domain, day, dkim_domain, selector, result)
+  report_id ${t.bigint} NOT NULL,
+  PRIMARY KEY (domain, day, dkim_domain, selector, result, report_id)
 )${t.clusteredSuffix};
 
 CREATE TABLE rollup_domains (
@@ -61,7 +64,8 @@ CREATE TABLE rollup_domains (
   dkim_aligned INTEGER NOT NULL,
   spf_aligned INTEGER NOT NULL,
   messages ${t.bigint} NOT NULL,
-  PRIMARY KEY (domain, day, disposition, dkim_aligned, spf_aligned)
+  report_id ${t.bigint} NOT NULL,
+  PRIMARY KEY (domain, day, disposition, dkim_aligned, spf_aligned, report_id)
 )${t.clusteredSuffix};
 `,
   run: async (tx, engine) => {
