@@ -149,15 +149,13 @@ export class ReportRollup {
 
   /**
    * Adds the report's rollups; its records must already be written with their auth_key. Call inside the
-   * report's transaction, as its last write: on engines with concurrent writers, the rollup lock is then held
-   * until the commit.
+   * report's transaction, as its last write (rows it shares with other reports stay locked until the commit).
    */
   async write(tx: SqlRunner, driver: Pick<Driver, 'caps'>, reportId: number): Promise<void> {
     if (this.#messages === 0) return;
     const caps = driver.caps;
     // Concurrent transactions (PostgreSQL) lock shared rows in one order — tables in this order, rows in key
-    // order — so they cannot deadlock.
-    // facts rows committed before (by this process) need no statement
+    // order — so they cannot deadlock. Facts rows committed before (by this process) need no statement.
     const known = knownAuth.get(driver);
     const fresh = [...this.#auths.values()].filter((a) => !known?.has(`${a.row[0]}${SEP}${a.key}`));
     await upsert(tx, caps, 'rollup_auth', AUTH_COLUMNS, 2, null, fresh.map((a) => a.row).sort(byKeyOf(2)));
@@ -242,9 +240,9 @@ function factsOf(rec: AggregateRecord, json: RecordJson, policy: RollupPeriod['p
   return facts;
 }
 
-/** as IP_SQL */
+/** as IP_SQL (and without the key separator, which no address contains) */
 function ipOf(ip: string | null): string {
-  return (ip?.trim() || 'unknown').slice(0, MAX_IP);
+  return (ip?.trim() || 'unknown').slice(0, MAX_IP).replaceAll(SEP, '');
 }
 
 /** the dispositions a rollup row distinguishes ('' for anything else), as DISPOSITION_SQL */
@@ -321,6 +319,11 @@ function byKeyOf(width: number): (x: SqlValue[], y: SqlValue[]) => number {
  * transactions. Forgotten by rebuildRollups (which deletes them) and when too many.
  */
 let knownAuth = new WeakMap<object, Set<string>>();
+
+/** After the rollup tables were emptied (rebuildRollups): no facts row is known to exist any more. */
+export function forgetKnownFacts(): void {
+  knownAuth = new WeakMap();
+}
 const MAX_KNOWN = 200_000;
 
 function add(map: Map<string, number>, key: string, n: number): void {
@@ -395,73 +398,4 @@ async function upsert(
     await tx.query(multiRowInsertSql(table, columns, size) + suffix, params);
     at += size;
   }
-}
-
-const REPORT_PAGE = 200;
-const RECORD_PAGE = 5000;
-
-/**
- * Recomputes every rollup from the stored records (the backfill of migration 002; also usable after a change
- * of the rollup rules): sets each record's auth_key, then rolls each report up as ingest does. Runs inside the
- * caller's transaction; memory is bounded by one page of records and one report's distinct facts.
- */
-export async function rebuildRollups(tx: SqlRunner, caps: Capabilities): Promise<{ reports: number }> {
-  knownAuth = new WeakMap();
-  await tx.exec('DELETE FROM rollup_sources; DELETE FROM rollup_selectors; DELETE FROM rollup_domains; DELETE FROM rollup_auth;');
-  let lastId = 0;
-  let reports = 0;
-  for (;;) {
-    const page = await tx.query(
-      `SELECT id, period_begin, period_end, policy_domain, policy_adkim, policy_aspf FROM aggregate_reports WHERE id > ? ORDER BY id LIMIT ${REPORT_PAGE}`,
-      [lastId],
-    );
-    for (const row of page) {
-      lastId = Number(row.id);
-      const rollup = new ReportRollup({
-        begin: Number(row.period_begin),
-        end: Number(row.period_end),
-        policy: { domain: nullableText(row.policy_domain), adkim: nullableText(row.policy_adkim), aspf: nullableText(row.policy_aspf) },
-      });
-      let lastOrdinal = -1;
-      for (;;) {
-        const records = await tx.query(
-          `SELECT ordinal, source_ip, message_count, disposition, dkim_eval, spf_eval, header_from, envelope_from, override_reasons, dkim, spf
-           FROM aggregate_records WHERE report_id = ? AND ordinal > ? ORDER BY ordinal LIMIT ${RECORD_PAGE}`,
-          [lastId, lastOrdinal],
-        );
-        for (const rec of records) {
-          lastOrdinal = Number(rec.ordinal);
-          const json = { overrideReasons: String(rec.override_reasons), dkim: String(rec.dkim), spf: String(rec.spf) };
-          const key = rollup.add(storedRecord(rec, json), json);
-          await tx.query('UPDATE aggregate_records SET auth_key = ? WHERE report_id = ? AND ordinal = ?', [key, lastId, lastOrdinal]);
-        }
-        if (records.length < RECORD_PAGE) break;
-      }
-      await rollup.write(tx, { caps }, lastId);
-      reports++;
-    }
-    if (page.length < REPORT_PAGE) return { reports };
-  }
-}
-
-function nullableText(v: unknown): string | null {
-  return v == null ? null : String(v);
-}
-
-function storedRecord(row: Record<string, unknown>, json: RecordJson): AggregateRecord {
-  return {
-    ordinal: Number(row.ordinal),
-    sourceIp: nullableText(row.source_ip),
-    count: Number(row.message_count),
-    disposition: nullableText(row.disposition),
-    dkimEval: nullableText(row.dkim_eval),
-    spfEval: nullableText(row.spf_eval),
-    overrideReasons: JSON.parse(json.overrideReasons) as AggregateRecord['overrideReasons'],
-    headerFrom: nullableText(row.header_from),
-    envelopeFrom: nullableText(row.envelope_from),
-    envelopeTo: null,
-    dkim: JSON.parse(json.dkim) as AggregateRecord['dkim'],
-    spf: JSON.parse(json.spf) as AggregateRecord['spf'],
-    problems: [],
-  };
 }

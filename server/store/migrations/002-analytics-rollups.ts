@@ -1,4 +1,4 @@
-import { rebuildRollups } from '../analytics-rollup.ts';
+import { rebuildRollups } from '../analytics-rollup-rebuild.ts';
 import type { Migration } from './migration.ts';
 
 /**
