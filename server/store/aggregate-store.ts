@@ -148,7 +148,7 @@ export async function* listAggregates(driver: Driver, filter: ExportFilter): Asy
     const records = await driver.query('SELECT * FROM aggregate_records WHERE report_id = ? ORDER BY ordinal', [id]);
     yield {
       id,
-      header: headerOf(row),
+      header: aggregateHeaderOf(row),
       origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member'), ...mailAuthOf(row) },
       receivedAt: int(row, 'received_at'),
       records: records.map(recordOf),
@@ -156,7 +156,8 @@ export async function* listAggregates(driver: Driver, filter: ExportFilter): Asy
   }
 }
 
-function headerOf(row: Row): AggregateHeader {
+/** the stored aggregate_reports row as an AggregateHeader (also used by the web API's queries) */
+export function aggregateHeaderOf(row: Row): AggregateHeader {
   return {
     xmlSchema: text(row, 'xml_schema'),
     orgName: textOrNull(row, 'org_name'),

@@ -7,31 +7,7 @@ import type { Row } from '../../store/driver.ts';
 import type { StoredFailure } from '../../store/report-store.ts';
 import { bool, int, intOrNull, json, text, textOrNull } from '../../store/row-decode.ts';
 
-export function aggregateHeaderOf(row: Row): AggregateHeader {
-  return {
-    xmlSchema: text(row, 'xml_schema'),
-    orgName: textOrNull(row, 'org_name'),
-    orgEmail: textOrNull(row, 'org_email'),
-    orgExtraContactInfo: textOrNull(row, 'org_extra_contact_info'),
-    reportId: text(row, 'report_id'),
-    begin: int(row, 'period_begin'),
-    end: int(row, 'period_end'),
-    errors: json<string[]>(row, 'errors'),
-    generator: textOrNull(row, 'generator'),
-    policy: {
-      domain: textOrNull(row, 'policy_domain'),
-      adkim: textOrNull(row, 'policy_adkim'),
-      aspf: textOrNull(row, 'policy_aspf'),
-      p: textOrNull(row, 'policy_p'),
-      sp: textOrNull(row, 'policy_sp'),
-      np: textOrNull(row, 'policy_np'),
-      pct: intOrNull(row, 'policy_pct'),
-      fo: textOrNull(row, 'policy_fo'),
-      testing: textOrNull(row, 'policy_testing'),
-      discoveryMethod: textOrNull(row, 'policy_discovery_method'),
-    },
-  };
-}
+export { aggregateHeaderOf } from '../../store/aggregate-store.ts';
 
 export function aggregateRecordOf(row: Row): AggregateRecord {
   return {
