@@ -97,11 +97,9 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     child = null;
     if (!proc || proc.exitCode !== null || proc.pid === undefined) return;
     // the master leaves running imap sessions alive when it exits: end them too, like a server going down
+    // and at once: a session left serving while the master shuts down would let a client go on for seconds
     const sessions = descendants(proc.pid);
     proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
     for (const pid of sessions) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -109,6 +107,9 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
         // already gone
       }
     }
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
   };
   await start();
   return {

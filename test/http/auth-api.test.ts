@@ -2,8 +2,12 @@
  * Login, sessions, CSRF, API tokens, rate limiting and the security headers: a login is required off loopback
  * (here: forced with auth.required), and every state-changing request needs the CSRF token.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildClient } from '../../client/build.ts';
 import { createUserToken } from '../../server/commands/user.ts';
 import { hashPassword, verifyPassword } from '../../server/http/auth/password-hash.ts';
 import { saveWebUser } from '../../server/store/web-users.ts';
@@ -27,8 +31,12 @@ function rawGet(url: string, path: string, host: string): Promise<{ status: numb
 describe('web login and security', () => {
   let web: WebFixture;
   let clock = 1_800_000_000;
+  // the page is served from a client built here: a clean checkout has no client/dist
+  const clientDir = mkdtempSync(join(tmpdir(), 'dmarc-lens-auth-client-'));
   beforeAll(async () => {
+    await buildClient({ outdir: clientDir });
     web = await startWebFixture({
+      clientDir,
       auth: { required: true, sessionTtlSec: 3600 },
       now: () => clock,
       throttle: { addressAndUser: { max: 3, windowSec: 600 }, address: { max: 6, windowSec: 600 }, user: { max: 100, windowSec: 600 } },
@@ -36,7 +44,10 @@ describe('web login and security', () => {
     await saveWebUser(web.db.driver, 'alice', await hashPassword(PASSWORD), clock);
     await saveWebUser(web.db.driver, 'bob', await hashPassword(PASSWORD), clock);
   });
-  afterAll(() => web?.close());
+  afterAll(async () => {
+    await web?.close();
+    rmSync(clientDir, { recursive: true, force: true });
+  });
 
   it('hashes passwords with scrypt and a random salt', async () => {
     const a = await hashPassword('secret password 1');
@@ -56,7 +67,9 @@ describe('web login and security', () => {
       expect(r.json().error.code).toBe('login-required');
     }
     expect((await api.get('/healthz')).status).toBe(200);
-    expect((await api.get('/')).status).toBe(200);
+    const page = await api.get('/');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('/assets/app.js');
     const s = await api.get('/api/session');
     expect(s.json()).toMatchObject({ authenticated: false, loginRequired: true, user: null });
     const cookie = s.headers.getSetCookie().find((c) => c.startsWith('dl_csrf='))!;
@@ -179,6 +192,8 @@ describe('web login and security', () => {
 
   it('sends a strict Content-Security-Policy and a page without inline script or style', async () => {
     const r = await web.client().get('/');
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('<script');
     const csp = r.headers.get('content-security-policy')!;
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("style-src 'self'");

@@ -114,15 +114,19 @@ describe.skipIf(!available)('long-running poller against Dovecot', () => {
     const mails = await generatedReportMails(300, 'restart');
     await appendMails(dovecot, f.mailbox, mails.map((m) => m.bytes));
     let stopping: Promise<void> | null = null;
-    const poller = startPoller(dovecot, db, { ...f, batch: 10 });
+    // the server goes down the moment the first message is through (not after a wait the poller could outrun)
+    const poller = startPoller(dovecot, db, { ...f, batch: 10 }, {
+      onResult: (r) => {
+        poller.results.push(r);
+        stopping ??= dovecot.stopServer();
+      },
+    });
     try {
-      // stop the server as soon as the first batch is through
-      await waitFor('the first results', async () => poller.results.length > 0, 30_000, 5);
-      stopping = dovecot.stopServer();
+      await waitFor('the server to be stopped', async () => stopping !== null, 30_000, 5);
       await stopping;
       const before = poller.results.length;
+      await dovecot.restart(); // first, so that a failed expectation here does not leave the later tests without a server
       expect(before).toBeLessThan(mails.length);
-      await dovecot.restart();
       await waitFor('all mails to be archived', async () => (await folderCounts(dovecot, [f.mailbox]))[f.mailbox] === 0, 60_000, 200);
       expect(poller.logs.some((l) => /reconnecting/.test(l))).toBe(true);
     } finally {
