@@ -4,10 +4,10 @@
  * resolver errors turned into values (NXDOMAIN, NODATA, SERVFAIL, TIMEOUT, REFUSED, ERROR).
  */
 import { promises as dnsPromises } from 'node:dns';
-import ipaddr from 'ipaddr.js';
 import type { DnsAnswer, DnsErrorKind, DnsLookup, MxRecord } from './check-types.ts';
 
-export const RESOLVER_ENV = 'DMARC_LENS_RESOLVER';
+// The --resolver value's parser lives in its own module, shared with enrichment.
+export { parseResolverSpec, RESOLVER_ENV } from './resolver-address.ts';
 
 export interface ResolverOptions {
   /** name servers as "IP", "IP:PORT" or "[IPv6]:PORT"; the system resolvers when absent */
@@ -163,27 +163,4 @@ export function normalizeName(name: string): string {
 function isQueryableName(name: string): boolean {
   if (name.length === 0 || name.length > 253) return false;
   return name.split('.').every((label) => label.length > 0 && label.length <= 63 && /^[a-z0-9_*-]+$/.test(label));
-}
-
-/**
- * Parses `--resolver` / DMARC_LENS_RESOLVER: a comma-separated list of "IP", "IP:PORT" or "[IPv6]:PORT".
- * Returns the entries in the form node's setServers accepts; throws an Error naming the bad entry.
- */
-export function parseResolverSpec(spec: string): string[] {
-  const entries = spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (entries.length === 0) throw new Error('no resolver address given');
-  return entries.map((entry) => {
-    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-    const v4 = /^([\d.]+)(?::(\d+))?$/.exec(entry);
-    let host: string;
-    let port: string | undefined;
-    if (bracketed) [, host = '', port] = bracketed;
-    else if (v4) [, host = '', port] = v4;
-    else host = entry; // bare IPv6
-    const valid = host.includes(':') ? ipaddr.IPv6.isValid(host) : ipaddr.IPv4.isValidFourPartDecimal(host);
-    if (!valid) throw new Error(`not an IP address: ${JSON.stringify(entry)}`);
-    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) throw new Error(`bad port in ${JSON.stringify(entry)}`);
-    if (port === undefined) return host;
-    return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  });
 }

@@ -4,9 +4,9 @@
  * loopback, a local cache), otherwise at the system resolvers.
  */
 import { promises as dnsPromises } from 'node:dns';
-import { isIP } from 'node:net';
+import { parseResolverSpec as parseResolverAddresses, RESOLVER_ENV } from '../dns/resolver-address.ts';
 
-export const RESOLVER_ENV = 'DMARC_LENS_RESOLVER';
+export { RESOLVER_ENV };
 
 /**
  * The three look-ups reverse DNS needs; node's `dns.promises.Resolver` satisfies it, tests may fake it.
@@ -46,29 +46,11 @@ export function createResolver(opts: ResolverOptions = {}): dnsPromises.Resolver
  * Returns null when any entry is malformed (so config loading can list the problem).
  */
 export function parseResolverSpec(spec: string): string[] | null {
-  const out: string[] = [];
-  for (const part of spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
-    let host: string;
-    let port: string | null = null;
-    const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(part);
-    if (bracket) {
-      host = bracket[1]!;
-      port = bracket[2] ?? null;
-    } else if (isIP(part) === 6) {
-      host = part;
-    } else {
-      const m = /^([^:]+)(?::(\d+))?$/.exec(part);
-      if (!m) return null;
-      host = m[1]!;
-      port = m[2] ?? null;
-    }
-    const kind = isIP(host);
-    if (kind === 0) return null;
-    if (port !== null && (Number(port) < 1 || Number(port) > 65535)) return null;
-    const h = kind === 6 ? `[${host}]` : host;
-    out.push(port === null ? host : `${h}:${port}`);
+  try {
+    return parseResolverAddresses(spec);
+  } catch {
+    return null;
   }
-  return out.length > 0 ? out : null;
 }
 
 /**

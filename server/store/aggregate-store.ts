@@ -151,7 +151,7 @@ export async function* listAggregates(driver: Driver, filter: ExportFilter): Asy
       header: aggregateHeaderOf(row),
       origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member'), ...mailAuthOf(row) },
       receivedAt: int(row, 'received_at'),
-      records: records.map(recordOf),
+      records: records.map(aggregateRecordOf),
     };
   }
 }
@@ -183,7 +183,8 @@ export function aggregateHeaderOf(row: Row): AggregateHeader {
   };
 }
 
-function recordOf(row: Row): AggregateRecord {
+/** a stored aggregate_records row as an AggregateRecord (also used by the web API's queries) */
+export function aggregateRecordOf(row: Row): AggregateRecord {
   return {
     ordinal: int(row, 'ordinal'),
     sourceIp: textOrNull(row, 'source_ip'),

@@ -72,14 +72,15 @@ export async function* listFailures(driver: Driver, filter: ExportFilter): Async
   for await (const row of rows) {
     yield {
       id: int(row, 'id'),
-      report: failureOf(row),
+      report: failureReportOf(row),
       origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member'), ...mailAuthOf(row) },
       receivedAt: int(row, 'received_at'),
     };
   }
 }
 
-function failureOf(row: Row): FailureReport {
+/** Decodes a failure_reports row; also used by the web API's queries (server/http/queries/stored-rows.ts). */
+export function failureReportOf(row: Row): FailureReport {
   return {
     feedbackType: text(row, 'feedback_type'),
     authFailure: textOrNull(row, 'auth_failure'),

@@ -47,10 +47,11 @@ export async function* listQuarantine(
     if (after) where.add('(received_at, id) > (?, ?)', after[0], after[1]);
     return driver.query(`SELECT ${LIST_COLUMNS} FROM quarantine ${where} ORDER BY received_at, id LIMIT ${PAGE_SIZE}`, where.params);
   }, 'received_at');
-  for await (const row of rows) yield quarantineOf(row);
+  for await (const row of rows) yield quarantineRowOf(row);
 }
 
-function quarantineOf(row: Row): QuarantineRow {
+/** Decodes a quarantine row (without `bytes`); also used by the web API's list (server/http/queries/search-quarantine.ts). */
+export function quarantineRowOf(row: Row): QuarantineRow {
   return {
     id: int(row, 'id'),
     input: text(row, 'origin_input'),

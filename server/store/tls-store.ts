@@ -86,14 +86,7 @@ export async function* listTls(driver: Driver, filter: ExportFilter): AsyncGener
     const id = int(row, 'id');
     yield {
       id,
-      report: {
-        orgName: text(row, 'org_name'),
-        reportId: text(row, 'report_id'),
-        contactInfo: textOrNull(row, 'contact_info'),
-        begin: int(row, 'period_begin'),
-        end: int(row, 'period_end'),
-        policies: await loadPolicies(driver, id),
-      },
+      report: tlsReportOf(row, await loadPolicies(driver, id)),
       origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member'), ...mailAuthOf(row) },
       receivedAt: int(row, 'received_at'),
     };
@@ -112,20 +105,39 @@ async function loadPolicies(driver: Driver, reportId: number): Promise<TlsPolicy
     const policyId = int(d, 'policy_id');
     let list = byPolicy.get(policyId);
     if (!list) byPolicy.set(policyId, (list = []));
-    list.push(detailOf(d));
+    list.push(tlsFailureDetailOf(d));
   }
-  return policies.map((p) => ({
-    policyType: text(p, 'policy_type'),
-    policyString: json<string[]>(p, 'policy_string'),
-    policyDomain: text(p, 'policy_domain'),
-    mxHost: json<string[]>(p, 'mx_host'),
-    successfulSessions: int(p, 'successful_sessions'),
-    failedSessions: int(p, 'failed_sessions'),
-    failureDetails: byPolicy.get(int(p, 'id')) ?? [],
-  }));
+  return policies.map((p) => tlsPolicyOf(p, byPolicy.get(int(p, 'id')) ?? []));
 }
 
-function detailOf(row: Row): TlsFailureDetail {
+// The row decoders below are also used by the web API's queries (server/http/queries/load-tls-reports.ts).
+
+/** A tls_reports row, with its policies loaded separately. */
+export function tlsReportOf(row: Row, policies: TlsPolicy[]): TlsReport {
+  return {
+    orgName: text(row, 'org_name'),
+    reportId: text(row, 'report_id'),
+    contactInfo: textOrNull(row, 'contact_info'),
+    begin: int(row, 'period_begin'),
+    end: int(row, 'period_end'),
+    policies,
+  };
+}
+
+/** A tls_policies row, with its failure details loaded separately. */
+export function tlsPolicyOf(row: Row, failureDetails: TlsFailureDetail[]): TlsPolicy {
+  return {
+    policyType: text(row, 'policy_type'),
+    policyString: json<string[]>(row, 'policy_string'),
+    policyDomain: text(row, 'policy_domain'),
+    mxHost: json<string[]>(row, 'mx_host'),
+    successfulSessions: int(row, 'successful_sessions'),
+    failedSessions: int(row, 'failed_sessions'),
+    failureDetails,
+  };
+}
+
+export function tlsFailureDetailOf(row: Row): TlsFailureDetail {
   return {
     resultType: text(row, 'result_type'),
     sendingMtaIp: textOrNull(row, 'sending_mta_ip'),

@@ -109,3 +109,20 @@ describe('parseResolverSpec', () => {
     expect(() => parseResolverSpec(' , ')).toThrow(/no resolver/);
   });
 });
+
+describe('--resolver parsing is the same for DNS checks and enrichment', () => {
+  it('accepts and refuses the same specs, with the same servers', async () => {
+    const { parseResolverSpec: enrichParse } = await import('../../server/enrich/resolver.ts');
+    const specs = ['127.0.0.1', '127.0.0.1:5353', '[::1]:53', '::1', 'fe80::1%eth0', '127.0.0.1:99999', 'localhost', '', '1.2.3.4,5.6.7.8:54', 'x:53'];
+    for (const spec of specs) {
+      let dns: string[] | null;
+      try {
+        dns = parseResolverSpec(spec);
+      } catch {
+        dns = null;
+      }
+      expect({ spec, servers: enrichParse(spec) }).toEqual({ spec, servers: dns });
+    }
+    expect(parseResolverSpec('127.0.0.1:5353')).toEqual(['127.0.0.1:5353']);
+  });
+});

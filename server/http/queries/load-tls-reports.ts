@@ -2,8 +2,9 @@
 import type { TlsFailureDetail, TlsPolicy } from '../../domain/report-types.ts';
 import type { Driver, Row } from '../../store/driver.ts';
 import type { StoredTls } from '../../store/report-store.ts';
-import { int, json, text, textOrNull } from '../../store/row-decode.ts';
-import { placeholders, tlsFailureDetailOf } from './stored-rows.ts';
+import { int, text, textOrNull } from '../../store/row-decode.ts';
+import { tlsFailureDetailOf, tlsPolicyOf, tlsReportOf } from '../../store/tls-store.ts';
+import { placeholders } from './stored-rows.ts';
 
 export async function loadTlsReports(driver: Driver, reportRows: Row[]): Promise<StoredTls[]> {
   const ids = reportRows.map((r) => int(r, 'id'));
@@ -18,26 +19,11 @@ export async function loadTlsReports(driver: Driver, reportRows: Row[]): Promise
   for (const d of details) push(detailsByPolicy, int(d, 'policy_id'), tlsFailureDetailOf(d));
   const policiesByReport = new Map<number, TlsPolicy[]>();
   for (const p of policies) {
-    push(policiesByReport, int(p, 'report_id'), {
-      policyType: text(p, 'policy_type'),
-      policyString: json<string[]>(p, 'policy_string'),
-      policyDomain: text(p, 'policy_domain'),
-      mxHost: json<string[]>(p, 'mx_host'),
-      successfulSessions: int(p, 'successful_sessions'),
-      failedSessions: int(p, 'failed_sessions'),
-      failureDetails: detailsByPolicy.get(int(p, 'id')) ?? [],
-    });
+    push(policiesByReport, int(p, 'report_id'), tlsPolicyOf(p, detailsByPolicy.get(int(p, 'id')) ?? []));
   }
   return reportRows.map((row) => ({
     id: int(row, 'id'),
-    report: {
-      orgName: text(row, 'org_name'),
-      reportId: text(row, 'report_id'),
-      contactInfo: textOrNull(row, 'contact_info'),
-      begin: int(row, 'period_begin'),
-      end: int(row, 'period_end'),
-      policies: policiesByReport.get(int(row, 'id')) ?? [],
-    },
+    report: tlsReportOf(row, policiesByReport.get(int(row, 'id')) ?? []),
     origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member') },
     receivedAt: int(row, 'received_at'),
   }));

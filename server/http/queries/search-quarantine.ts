@@ -1,8 +1,8 @@
 /** The quarantine list: newest first, in the CLI export's shape (the bytes are downloaded separately). */
-import type { ReasonCode, ReportType } from '../../domain/report-types.ts';
 import { quarantineJson } from '../../export/shapes.ts';
 import type { Driver } from '../../store/driver.ts';
-import { bool, int, intOrNull, text, textOrNull } from '../../store/row-decode.ts';
+import { quarantineRowOf } from '../../store/quarantine-store.ts';
+import { int } from '../../store/row-decode.ts';
 import { decodeCursor, encodeCursor } from '../filters.ts';
 import type { TablePage } from '../table-response.ts';
 import { quarantineWhere, type QuarantineFilter } from './quarantine-where.ts';
@@ -29,21 +29,7 @@ export async function searchQuarantine(driver: Driver, f: QuarantineFilter, curs
   }
   const last = page.at(-1);
   return {
-    rows: page.map((r) =>
-      quarantineJson({
-        id: int(r, 'id'),
-        input: text(r, 'origin_input'),
-        member: textOrNull(r, 'origin_member'),
-        type: textOrNull(r, 'report_type') as ReportType | null,
-        code: text(r, 'code') as ReasonCode,
-        detail: text(r, 'detail'),
-        sha256: text(r, 'sha256'),
-        size: int(r, 'size'),
-        truncated: bool(r, 'truncated'),
-        receivedAt: int(r, 'received_at'),
-        resolvedAt: intOrNull(r, 'resolved_at'),
-      }),
-    ),
+    rows: page.map((r) => quarantineJson(quarantineRowOf(r))),
     next: rows.length > limit && last ? encodeCursor(int(last, 'received_at'), int(last, 'id')) : null,
     total,
   };
