@@ -44,8 +44,20 @@ function cleanDomain(d: string | null | undefined): string | null {
 export function organizationalDomain(domain: string | null | undefined): string | null {
   const d = cleanDomain(domain);
   if (!d) return null;
-  return getDomain(d, { allowPrivateDomains: true }) ?? d;
+  let org = orgDomains.get(d);
+  if (org === undefined) {
+    org = getDomain(d, { allowPrivateDomains: true }) ?? d;
+    // bounded: reports name a few thousand domains at most; a flood of distinct names only costs re-computation
+    if (orgDomains.size >= MAX_ORG_MEMO) orgDomains.clear();
+    // keys of their own: `d` may be a slice of a large parser buffer, which the memo must not keep alive
+    if (d.length <= 253) orgDomains.set(d.length >= 13 ? (' ' + d).slice(1) : d, org.length >= 13 ? (' ' + org).slice(1) : org);
+  }
+  return org;
 }
+
+/** the public-suffix look-up costs microseconds, and every record asks it about the same few domains */
+const orgDomains = new Map<string, string>();
+const MAX_ORG_MEMO = 10_000;
 
 /** DMARC identifier alignment of `a` (RFC5322.From domain) with `b` (DKIM d= / SPF domain). */
 export function isAligned(a: string | null | undefined, b: string | null | undefined, mode: AlignmentMode | string | null | undefined): boolean {

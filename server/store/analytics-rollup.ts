@@ -50,7 +50,7 @@ const MAX_IP = 64;
 const MAX_PASS_DOMAINS = 3;
 const MAX_REASONS = 4;
 /** per-report memo size (the records of a report repeat the same few combinations of facts) */
-const MAX_MEMO = 5_000;
+const MAX_MEMO = 20_000;
 
 /** How source IP and disposition are normalized in the rollup rows (SQL over aggregate_records columns). */
 const IP_SQL = `substr(coalesce(nullif(trim(source_ip), ''), 'unknown'), 1, ${MAX_IP})`;
@@ -99,6 +99,11 @@ interface AuthFacts {
   row: SqlValue[];
   /** [signing domain, selector, result] of every signature naming both */
   signatures: [string, string, string][];
+  /**
+   * what the report's sums are kept by: the key and the signatures (auth_key covers only the key signature).
+   * Not the object: the memo may hand out a fresh, equal one after it was cleared.
+   */
+  sumKey: string;
 }
 
 /** Accumulates what one report adds to the rollups; `write` adds it, at the end of the report's transaction. */
@@ -108,8 +113,10 @@ export class ReportRollup {
   readonly #policyKey: string;
   readonly #domain: string;
   readonly #auths = new Map<number, AuthFacts>();
-  /** this report's messages per facts, by (day index · 4 + disposition index) */
-  readonly #sums = new Map<AuthFacts, Map<number, number>>();
+  /**
+   * this report's messages per facts (by AuthFacts.sumKey), by (day index · 4 + disposition index)
+   */
+  readonly #sums = new Map<string, { facts: AuthFacts; slots: Map<number, number> }>();
   readonly #shares = new Map<number, DayShare[]>();
   #messages = 0;
   /** only when the database cannot sum them (see constructor): `auth_key SEP ip SEP disposition SEP day` → messages */
@@ -133,9 +140,9 @@ export class ReportRollup {
     if (!Number.isFinite(rec.count) || rec.count <= 0) return facts.key;
     const disposition = dispositionIndex(rec.disposition);
     const first = this.#plan.first;
-    let sums = this.#sums.get(facts);
+    let sums = this.#sums.get(facts.sumKey)?.slots;
     if (sums === undefined) {
-      this.#sums.set(facts, (sums = new Map()));
+      this.#sums.set(facts.sumKey, { facts, slots: (sums = new Map()) });
       if (!this.#auths.has(facts.key)) this.#auths.set(facts.key, facts);
     }
     for (const share of this.#sharesOf(rec.count)) {
@@ -163,7 +170,7 @@ export class ReportRollup {
     else await sourcesInSql(tx, caps, reportId, this.#domain, this.#plan as Extract<DayPlan, { kind: 'sql' }>);
     const domains = new Map<string, number>();
     const selectors = new Map<string, number>();
-    for (const [a, sums] of this.#sums) {
+    for (const { facts: a, slots: sums } of this.#sums.values()) {
       const domain = a.row[0] as string;
       for (const [slot, messages] of sums) {
         const day = this.#plan.first + Math.floor(slot / 4) * DAY;
@@ -360,7 +367,7 @@ function authFacts(rec: AggregateRecord, policy: RollupPeriod['policy']): AuthFa
     const dr = keyPart(d.result?.trim().toLowerCase() || 'none', MAX_SHORT);
     if (dd && ds) signatures.set([dd, ds, dr].join(SEP), [dd, ds, dr]);
   }
-  return { key, row: [values[0]!, key, ...values.slice(1)], signatures: [...signatures.values()] };
+  return { key, row: [values[0]!, key, ...values.slice(1)], signatures: [...signatures.values()], sumKey: [key, ...signatures.keys()].join(SEP + SEP) };
 }
 
 const ADD_MESSAGES = (t: string) => [`messages = ${t}.messages + excluded.messages`];
