@@ -4,12 +4,13 @@
  *   npm run bench -- ingest       only some sections (ingest, imap, enrich, web)
  * Results are also written to bench/out/results.json.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getTestPostgres } from '../test/helpers/postgres.ts';
+import { buildServerBundle } from '../server/bundle.ts';
 import { buildLargeCorpus, buildMixedCorpus } from './corpus.ts';
 
 const OUT = fileURLToPath(new URL('./out/', import.meta.url));
@@ -20,9 +21,26 @@ const wanted = new Set(process.argv.slice(2));
 const want = (s: string) => wanted.size === 0 || wanted.has(s);
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
 
+/**
+ * One ingest through the real command (`dmarc-lens ingest DIR --db URL --json`, the bundle of `npm run build`),
+ * in a process of its own: wall time from process start (start-up included), records and reports from its
+ * JSON lines, peak RSS of the process.
+ */
 function runChild(db: string, dir: string): { seconds: number; records: number; reports: number; peakRssMb: number } {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/ingest-child.ts'), db, dir], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 });
-  return JSON.parse(out.trim().split('\n').pop()!);
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench/cli-child.mjs'), 'ingest', dir, '--db', db, '--json'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`ingest failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  let reports = 0;
+  let records = 0;
+  for (const line of r.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const e = JSON.parse(line) as { outcome: string; records?: number };
+    if (e.outcome === 'stored') {
+      reports++;
+      records += e.records ?? 0;
+    }
+  }
+  const stats = JSON.parse(r.stderr.trim().split('\n').pop()!) as { seconds: number; peakRssMb: number };
+  return { ...stats, reports, records };
 }
 
 function row(label: string, r: { seconds: number; records: number; reports: number; peakRssMb: number }): string {
@@ -30,7 +48,8 @@ function row(label: string, r: { seconds: number; records: number; reports: numb
 }
 
 if (want('ingest')) {
-  console.log('building corpora (cached in bench/out/) …');
+  console.log('building corpora (cached in bench/out/) and the server bundle …');
+  await buildServerBundle();
   const mixed = buildMixedCorpus(join(OUT, 'corpus-a'));
   const large = await buildLargeCorpus(join(OUT, 'corpus-b'));
   const ingest: Record<string, unknown> = {};

@@ -6,8 +6,10 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { projectPath } from '../server/project-root.ts';
 
-const HERE = fileURLToPath(new URL('.', import.meta.url));
+// the project's client/ directory, also when this module runs bundled into dist/server/
+const HERE = projectPath('client');
 export const CLIENT_DIST = join(HERE, 'dist');
 
 export async function buildClient(opts: { outdir?: string; minify?: boolean } = {}): Promise<{ outdir: string; bytes: number }> {

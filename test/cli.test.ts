@@ -124,3 +124,44 @@ describe('dmarc-lens CLI', () => {
     expect(badFormat.stderr).toMatch(/Allowed choices/);
   });
 });
+
+describe('the bundled command (npm run build → dist/server)', () => {
+  // built inside the project (the bundle finds samples/ and client/ by walking up to package.json)
+  const out = fileURLToPath(new URL('../.tmp-bundle-test/', import.meta.url));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('runs from plain JavaScript and stores what the sources store', async () => {
+    const { buildServerBundle } = await import('../server/bundle.ts');
+    await buildServerBundle(out);
+    const dir = mkdtempSync(join(tmpdir(), 'dmarc-lens-bundle-'));
+    try {
+      const runWith = (entry: string, db: string) => {
+        const script = `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv);`;
+        // no TypeScript loader in this process: the bundle must be self-sufficient
+        const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, 'dmarc-lens', 'ingest', SAMPLES_DIR, '--db', db, '--json'], {
+          encoding: 'utf8',
+          maxBuffer: 64 << 20,
+        });
+        expect(r.stderr).toMatch(/input\(s\) read/);
+        expect(r.status).toBe(0);
+        return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { outcome: string; type: string | null; reason?: string });
+      };
+      const bundled = runWith(join(out, 'cli.mjs'), `sqlite:${join(dir, 'bundle.db')}`);
+      const tally = (events: { outcome: string; type: string | null; reason?: string }[]) =>
+        events.map((e) => `${e.type}:${e.outcome}:${e.reason ?? ''}`).sort();
+      expect(bundled.filter((e) => e.outcome === 'stored').length).toBeGreaterThan(50);
+      const sources = run(['ingest', SAMPLES_DIR, '--db', `sqlite:${join(dir, 'sources.db')}`, '--json']);
+      expect(tally(bundled)).toEqual(tally(sources.stdout.trim().split('\n').map((l) => JSON.parse(l))));
+      // the bundle reads its data files (known senders) from the project
+      const senders = spawnSync(
+        process.execPath,
+        ['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(join(out, 'cli.mjs'))}); process.exitCode = await main(process.argv);`, 'dmarc-lens', 'export', 'sources', '--db', `sqlite:${join(dir, 'bundle.db')}`, '--format', 'json'],
+        { encoding: 'utf8', maxBuffer: 64 << 20 },
+      );
+      expect(senders.status).toBe(0);
+      expect(senders.stdout).toMatch(/"service/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});

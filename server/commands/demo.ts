@@ -6,7 +6,6 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { FatalError } from '../errors.ts';
@@ -15,8 +14,9 @@ import { ingestInput } from '../ingest/pipeline.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { addToSummary, emptySummary, formatSummary, type IngestSummary } from './ingest.ts';
 import { parsePort, startWebServer, untilSignal } from './serve.ts';
+import { projectPath } from '../project-root.ts';
 
-export const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));
+export const SAMPLES_DIR = projectPath('samples');
 const SAMPLE_KINDS = ['aggregate', 'forensic', 'smtp_tls'];
 
 /** Ingests the bundled samples (aggregate, failure and TLS reports, and a few broken files for the quarantine). */

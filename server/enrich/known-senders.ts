@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { getDomain } from 'tldts';
 import { ipInCidr, isValidCidr, normalizeIp } from './ip-address.ts';
+import { projectPath } from '../project-root.ts';
 
 export const SERVICE_TYPES = [
   'mailbox-provider',
@@ -104,7 +105,7 @@ let builtIn: ServiceEntry[] | null = null;
 /** The built-in map (read once). */
 export function loadKnownSenders(): ServiceEntry[] {
   if (!builtIn) {
-    const raw: unknown = JSON.parse(readFileSync(new URL('../domain/known-senders.json', import.meta.url), 'utf8'));
+    const raw: unknown = JSON.parse(readFileSync(projectPath('server', 'domain', 'known-senders.json'), 'utf8'));
     const { config, problems } = validateSenderConfig(raw);
     if (problems.length > 0) throw new Error(`known-senders.json: ${problems.join('; ')}`);
     builtIn = config.services ?? [];

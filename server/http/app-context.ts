@@ -1,5 +1,4 @@
 /** What the web app is built from (createApp's argument) and the resolved form the routes receive. */
-import { fileURLToPath } from 'node:url';
 import type { Analytics } from '../analytics/analytics-types.ts';
 import type { CachedChecker } from '../dns/check-cache.ts';
 import type { Limits } from '../ingest/limits.ts';
@@ -8,6 +7,7 @@ import type { AuthSettings } from './auth/authenticate.ts';
 import { DEFAULT_THROTTLE, type ThrottleRules } from './auth/login-throttle.ts';
 import { DnsCheckLog } from './dns-check-log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { projectPath } from '../project-root.ts';
 
 export interface AppDeps {
   db: Database;
@@ -46,7 +46,7 @@ export interface AppContext {
   log: (line: string) => void;
 }
 
-export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../../client/dist/', import.meta.url));
+export const DEFAULT_CLIENT_DIR = projectPath('client', 'dist');
 
 export function resolveContext(deps: AppDeps): AppContext {
   return {

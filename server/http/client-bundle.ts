@@ -4,10 +4,10 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FatalError } from '../errors.ts';
+import { projectPath } from '../project-root.ts';
 
-const CLIENT_SRC = fileURLToPath(new URL('../../client/', import.meta.url));
+const CLIENT_SRC = projectPath('client');
 
 export async function ensureClientBuilt(distDir: string, log: (line: string) => void = () => {}): Promise<void> {
   const bundle = join(distDir, 'assets', 'app.js');

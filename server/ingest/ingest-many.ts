@@ -6,7 +6,7 @@
 import { ingestInput, type IngestEvent, type PipelineOptions } from './pipeline.ts';
 import type { InputSource } from './unpack-types.ts';
 
-export const DEFAULT_INGEST_CONCURRENCY = Number(process.env.DMARC_LENS_INGEST_CONCURRENCY) || 4;
+export const DEFAULT_INGEST_CONCURRENCY = Number(process.env.DMARC_LENS_INGEST_CONCURRENCY) || 8;
 
 export async function ingestMany(
   sources: Iterable<InputSource | Promise<InputSource>>,

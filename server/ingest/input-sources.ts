@@ -1,11 +1,38 @@
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FatalError, InputRejected } from '../errors.ts';
 import type { InputSource } from './unpack-types.ts';
 
+/** files up to this size are read with one read instead of a stream (most reports are a few KiB) */
+const WHOLE_READ_BYTES = 256 * 1024;
+
 export function fileSource(path: string): InputSource {
-  return { name: path, open: () => createReadStream(path, { highWaterMark: 256 * 1024 }) };
+  return {
+    name: path,
+    async *open() {
+      const handle = await open(path, 'r');
+      let small: Buffer | null = null;
+      try {
+        const info = await handle.stat();
+        const size = info.size;
+        // regular files only: a pipe or device reports no size, and what is read from it cannot be read again
+        if (info.isFile() && size <= WHOLE_READ_BYTES) {
+          // one read of size + 1 bytes: a file that grew meanwhile is noticed and streamed instead
+          const buf = Buffer.allocUnsafe(size + 1);
+          const { bytesRead } = await handle.read(buf, 0, size + 1, 0);
+          if (bytesRead <= size) small = buf.subarray(0, bytesRead);
+        }
+      } finally {
+        await handle.close();
+      }
+      if (small) {
+        if (small.length > 0) yield small;
+        return;
+      }
+      yield* createReadStream(path, { highWaterMark: 256 * 1024 });
+    },
+  };
 }
 
 export function bufferSource(name: string, bytes: Buffer): InputSource {

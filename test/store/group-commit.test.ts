@@ -1,0 +1,135 @@
+/**
+ * The SQLite driver's group commit: transactions queued behind a running one share its database transaction
+ * (one SAVEPOINT each) and one COMMIT. What callers rely on must hold: a transaction's promise resolves only
+ * once its rows are committed (another connection sees them), a failing member rolls back alone, and drivers
+ * of the same file never wait for each other forever.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Driver } from '../../server/store/driver.ts';
+import { openSqliteDriver } from '../../server/store/sqlite-driver.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'dmarc-lens-group-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let fileNo = 0;
+
+async function freshDriver(): Promise<{ driver: Driver; file: string }> {
+  const file = join(dir, `g-${++fileNo}.db`);
+  const driver = await openSqliteDriver(file);
+  await driver.transaction((tx) => tx.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)'));
+  return { driver, file };
+}
+
+/** what a separate connection (another process, say) sees committed */
+function committedKeys(file: string): number[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT k FROM t ORDER BY k').all() as { k: number }[]).map((r) => r.k);
+  } finally {
+    db.close();
+  }
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('SQLite group commit', () => {
+  it('resolves each queued transaction only once its rows are visible to another connection', async () => {
+    const { driver, file } = await freshDriver();
+    const seenAtResolve: Record<number, number[]> = {};
+    const writes = Array.from({ length: 40 }, (_, i) =>
+      driver
+        .transaction(async (tx) => {
+          await tx.query('INSERT INTO t (k, v) VALUES (?, ?)', [i, `v${i}`]);
+          await tick(); // let the others queue up behind this one
+        })
+        .then(() => {
+          seenAtResolve[i] = committedKeys(file);
+        }),
+    );
+    await Promise.all(writes);
+    for (let i = 0; i < 40; i++) expect(seenAtResolve[i]).toContain(i);
+    expect(committedKeys(file)).toHaveLength(40);
+    await driver.close();
+  });
+
+  it('rolls back a failing member alone; the others of its group are committed', async () => {
+    const { driver, file } = await freshDriver();
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        driver.transaction(async (tx) => {
+          await tx.query('INSERT INTO t (k, v) VALUES (?, ?)', [i, `v${i}`]);
+          await tick();
+          if (i % 4 === 1) {
+            await tx.query('INSERT INTO t (k, v) VALUES (?, ?)', [1000 + i, 'written before the failure']);
+            throw new Error(`member ${i} fails`);
+          }
+        }),
+      ),
+    );
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
+    expect(failed).toEqual([1, 5, 9]);
+    expect(committedKeys(file)).toEqual([0, 2, 3, 4, 6, 7, 8, 10, 11]);
+    await driver.close();
+  });
+
+  it('a constraint error inside a member is that member’s error only', async () => {
+    const { driver, file } = await freshDriver();
+    const results = await Promise.allSettled(
+      [1, 2, 2, 3].map((k) =>
+        driver.transaction(async (tx) => {
+          await tick();
+          await tx.query('INSERT INTO t (k, v) VALUES (?, ?)', [k, 'x']);
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(committedKeys(file)).toEqual([1, 2, 3]);
+    await driver.close();
+  });
+
+  it('two drivers of one file interleaving transactions both finish (no one waits for the other’s open group)', async () => {
+    const { driver: a, file } = await freshDriver();
+    const b = await openSqliteDriver(file);
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 30; i++) {
+      const d = i % 3 === 0 ? b : a;
+      writes.push(
+        d.transaction(async (tx) => {
+          await tx.query('INSERT INTO t (k, v) VALUES (?, ?)', [i, 'x']);
+          await tick();
+        }),
+      );
+    }
+    await Promise.all(writes);
+    expect(committedKeys(file)).toHaveLength(30);
+    // and each sees the other's rows through its own reads
+    expect((await a.query('SELECT count(*) AS n FROM t'))[0]!.n).toBe(30);
+    expect((await b.query('SELECT count(*) AS n FROM t'))[0]!.n).toBe(30);
+    await a.close();
+    await b.close();
+  });
+
+  it('an in-memory database never shows a read the uncommitted rows of a group', async () => {
+    const driver = await openSqliteDriver(':memory:');
+    await driver.transaction((tx) => tx.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)'));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const first = driver.transaction(async (tx) => {
+      await tx.query('INSERT INTO t (k, v) VALUES (1, ?)', ['x']);
+    });
+    const second = driver.transaction(async (tx) => {
+      await gate;
+      await tx.query('INSERT INTO t (k, v) VALUES (2, ?)', ['y']);
+      throw new Error('second fails');
+    });
+    await tick();
+    release();
+    await first;
+    await expect(second).rejects.toThrow('second fails');
+    expect(await driver.query('SELECT k FROM t ORDER BY k')).toEqual([{ k: 1 }]);
+    await driver.close();
+  });
+});
