@@ -1,7 +1,7 @@
 import type { AggregateHeader, AggregateRecord, Origin } from '../domain/report-types.ts';
 import { ReportRollup } from './analytics-rollup.ts';
 import type { Driver, Row, SqlRunner, SqlValue } from './driver.ts';
-import type { ExportFilter, SaveOutcome, StoredAggregate } from './report-store.ts';
+import type { ExportFilter, SaveOutcome, StoredAggregate, StreamedAggregate } from './report-store.ts';
 import { epochSeconds, keyText } from './report-keys.ts';
 import { int, intOrNull, json, mailAuthOf, mailAuthValue, text, textOrNull } from './row-decode.ts';
 import { insertRowSql, keysetPages, PAGE_SIZE, Where } from './sql-build.ts';
@@ -135,6 +135,17 @@ function jsonArray(items: readonly unknown[]): string {
 }
 
 export async function* listAggregates(driver: Driver, filter: ExportFilter): AsyncGenerator<StoredAggregate> {
+  for await (const report of streamAggregates(driver, filter)) {
+    const records: AggregateRecord[] = [];
+    for await (const page of report.records) records.push(...page);
+    yield { ...report, records };
+  }
+}
+
+/** records read per query when a report's records are streamed */
+const RECORD_PAGE_ROWS = 2000;
+
+export async function* streamAggregates(driver: Driver, filter: ExportFilter): AsyncGenerator<StreamedAggregate> {
   const rows = keysetPages((after) => {
     const where = new Where();
     if (filter.domain !== undefined) where.add('key_domain = ?', keyText(filter.domain));
@@ -145,14 +156,29 @@ export async function* listAggregates(driver: Driver, filter: ExportFilter): Asy
   }, 'period_begin');
   for await (const row of rows) {
     const id = int(row, 'id');
-    const records = await driver.query('SELECT * FROM aggregate_records WHERE report_id = ? ORDER BY ordinal', [id]);
     yield {
       id,
       header: aggregateHeaderOf(row),
       origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member'), ...mailAuthOf(row) },
       receivedAt: int(row, 'received_at'),
-      records: records.map(aggregateRecordOf),
+      records: recordPages(driver, id),
     };
+  }
+}
+
+/** a report's records in ordinal order, a page per query (keyset on the primary key) */
+async function* recordPages(driver: Driver, reportId: number): AsyncGenerator<AggregateRecord[]> {
+  let after = -1;
+  for (;;) {
+    const rows = await driver.query(
+      `SELECT * FROM aggregate_records WHERE report_id = ? AND ordinal > ? ORDER BY ordinal LIMIT ${RECORD_PAGE_ROWS}`,
+      [reportId, after],
+    );
+    if (rows.length === 0) return;
+    const page = rows.map(aggregateRecordOf);
+    yield page;
+    if (rows.length < RECORD_PAGE_ROWS) return;
+    after = page[page.length - 1]!.ordinal;
   }
 }
 

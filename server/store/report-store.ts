@@ -56,6 +56,12 @@ export interface StoredAggregate {
   records: AggregateRecord[];
 }
 
+/** A stored aggregate report whose records are read page by page (any size, bounded memory). */
+export interface StreamedAggregate extends Omit<StoredAggregate, 'records'> {
+  /** the records in order, in pages; read them before asking the outer iterable for the next report */
+  records: AsyncIterable<AggregateRecord[]>;
+}
+
 export interface StoredFailure {
   id: number;
   report: FailureReport;
@@ -98,7 +104,10 @@ export interface ReportStore {
   /** unique on (sha256, member, code): the same bad input twice is one row. `isNew` false when it was known. */
   saveQuarantine(q: QuarantineInput): Promise<{ id: number; isNew: boolean }>;
 
+  /** every report with all its records in memory: for small reports; see streamAggregates */
   listAggregates(filter: ExportFilter): AsyncIterable<StoredAggregate>;
+  /** the same reports, their records read in pages (exports of reports with hundreds of thousands of records) */
+  streamAggregates(filter: ExportFilter): AsyncIterable<StreamedAggregate>;
   listFailures(filter: ExportFilter): AsyncIterable<StoredFailure>;
   listTls(filter: ExportFilter): AsyncIterable<StoredTls>;
   listQuarantine(filter: ExportFilter & { unresolvedOnly?: boolean }): AsyncIterable<QuarantineRow>;

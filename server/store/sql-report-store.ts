@@ -1,4 +1,4 @@
-import { saveAggregate, listAggregates } from './aggregate-store.ts';
+import { listAggregates, saveAggregate, streamAggregates } from './aggregate-store.ts';
 import type { Driver } from './driver.ts';
 import { listFailures, saveFailure } from './failure-store.ts';
 import { getQuarantineBytes, listQuarantine, markQuarantineResolved, saveQuarantine } from './quarantine-store.ts';
@@ -21,6 +21,7 @@ export function createSqlReportStore(driver: Driver, now: Clock = systemClock): 
     saveTls: (report, origin) => saveTls(driver, report, origin, now()),
     saveQuarantine: (q) => saveQuarantine(driver, q, now()),
     listAggregates: (filter) => listAggregates(driver, filter),
+    streamAggregates: (filter) => streamAggregates(driver, filter),
     listFailures: (filter) => listFailures(driver, filter),
     listTls: (filter) => listTls(driver, filter),
     listQuarantine: (filter) => listQuarantine(driver, filter),
