@@ -7,6 +7,12 @@ import type { AggregateRecord } from '../domain/report-types.ts';
 import type { StoredAggregate } from '../store/report-store.ts';
 
 export function aggregateReportXml(r: StoredAggregate): string {
+  const { head, tail } = aggregateReportXmlFrame(r);
+  return head + r.records.map((rec) => recordXml(rec) + '\n').join('') + tail;
+}
+
+/** The document around the records (header and policy; the closing tag), so records can be written in pages. */
+export function aggregateReportXmlFrame(r: Omit<StoredAggregate, 'records'>): { head: string; tail: string } {
   const h = r.header;
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(`<!-- reconstructed by dmarc-lens from the stored report ${r.id}; the original file (${escapeComment(r.origin.input)}) is not kept -->`);
@@ -28,12 +34,11 @@ export function aggregateReportXml(r: StoredAggregate): string {
     el(2, 'fo', p.fo), el(2, 'testing', p.testing),
   );
   out.push('  </policy_published>');
-  for (const rec of r.records) out.push(recordXml(rec));
-  out.push('</feedback>', '');
-  return out.filter((line) => line !== '').join('\n') + '\n';
+  return { head: out.filter((line) => line !== '').join('\n') + '\n', tail: '</feedback>\n' };
 }
 
-function recordXml(rec: AggregateRecord): string {
+/** one <record> element (lines joined by newlines, without a final one) */
+export function recordXml(rec: AggregateRecord): string {
   const lines = ['  <record>', '    <row>', el(3, 'source_ip', rec.sourceIp), el(3, 'count', String(rec.count)), '      <policy_evaluated>'];
   lines.push(el(4, 'disposition', rec.disposition), el(4, 'dkim', rec.dkimEval), el(4, 'spf', rec.spfEval));
   for (const o of rec.overrideReasons) lines.push('        <reason>', el(5, 'type', o.type), el(5, 'comment', o.comment), '        </reason>');

@@ -119,3 +119,18 @@ export function pageOfList<T>(items: readonly T[], cursor: string | null, limit:
   const end = start + limit;
   return { rows: items.slice(start, end).map(toRow), next: end < items.length ? String(end) : null, total: items.length };
 }
+
+/**
+ * Streams `head`, the pieces, then `tail` (text, or a function giving it once the pieces are written) to the
+ * response, waiting whenever the client reads slower than we write; stops reading the pieces when it goes away.
+ */
+export async function streamText(res: Response, head: string, pieces: AsyncIterable<string>, tail: string | (() => string)): Promise<void> {
+  const it = pieces[Symbol.asyncIterator]();
+  res.status(200);
+  res.setHeader('Cache-Control', 'no-store');
+  if (!(await write(res, head))) return void (await it.return?.());
+  for (let step = await it.next(); !step.done; step = await it.next()) {
+    if (step.value.length > 0 && !(await write(res, step.value))) return void (await it.return?.());
+  }
+  res.end(typeof tail === 'string' ? tail : tail());
+}

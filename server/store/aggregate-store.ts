@@ -166,8 +166,21 @@ export async function* streamAggregates(driver: Driver, filter: ExportFilter): A
   }
 }
 
+/** One stored report by id, its records to be read in pages; null when there is none. */
+export async function streamedAggregate(driver: Driver, id: number): Promise<StreamedAggregate | null> {
+  const [row] = await driver.query('SELECT * FROM aggregate_reports WHERE id = ?', [id]);
+  if (!row) return null;
+  return {
+    id,
+    header: aggregateHeaderOf(row),
+    origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member'), ...mailAuthOf(row) },
+    receivedAt: int(row, 'received_at'),
+    records: recordPages(driver, id),
+  };
+}
+
 /** a report's records in ordinal order, a page per query (keyset on the primary key) */
-async function* recordPages(driver: Driver, reportId: number): AsyncGenerator<AggregateRecord[]> {
+export async function* recordPages(driver: Driver, reportId: number): AsyncGenerator<AggregateRecord[]> {
   let after = -1;
   for (;;) {
     const rows = await driver.query(

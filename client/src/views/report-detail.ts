@@ -16,7 +16,11 @@ interface ReportAnswer {
     policy_published: Record<string, string | number | null>;
   };
   columns: string[];
+  /** the first records (at most a thousand); the totals below cover all of them */
   records: Row[];
+  recordCount: number;
+  messageCount: number;
+  dmarcPassMessages: number;
 }
 
 export const reportDetailView: ViewDef = {
@@ -29,8 +33,7 @@ export const reportDetailView: ViewDef = {
     const m = a.report.report_metadata;
     const p = a.report.policy_published;
     const dl = (...pairs: [string, unknown][]) => h('dl', { class: 'facts' }, pairs.map(([k, v]) => [h('dt', null, k), h('dd', null, text(v))]));
-    const messages = a.records.reduce((n, r) => n + Number(r.count), 0);
-    const pass = a.records.filter((r) => r.dmarc_aligned === true).reduce((n, r) => n + Number(r.count), 0);
+    const shown = a.records.length < a.recordCount ? `The first ${num(a.records.length)} of ${num(a.recordCount)} records; the downloads have all of them.` : null;
     const downloads = h(
       'div',
       { class: 'downloads' },
@@ -46,7 +49,7 @@ export const reportDetailView: ViewDef = {
         { class: 'grid two' },
         card('Report', dl(['Reporter', m.org_name], ['Contact', m.org_email], ['Report id', m.report_id], ['Period (UTC)', `${m.begin_date} → ${m.end_date}`], ['Format', a.report.xml_schema], ['Generator', m.generator], ['Source file', m.source.member ? `${m.source.input} › ${m.source.member}` : m.source.input], ['Received', m.received_at]), { actions: downloads }),
         card('Published policy', dl(['Domain', p.domain], ['p', p.p], ['sp', p.sp], ['np', p.np], ['pct', p.pct], ['adkim', p.adkim], ['aspf', p.aspf], ['fo', p.fo], ['testing', p.testing]), {
-          note: `${num(a.records.length)} record(s), ${num(messages)} message(s), ${num(pass)} passing DMARC.`,
+          note: `${num(a.recordCount)} record(s), ${num(a.messageCount)} message(s), ${num(a.dmarcPassMessages)} passing DMARC.`,
         }),
       ),
       m.errors.length > 0 ? card('Reporter errors and repairs made while reading', h('ul', null, m.errors.map((e) => h('li', null, e)))) : null,
@@ -69,7 +72,7 @@ export const reportDetailView: ViewDef = {
           a.records,
           { caption: 'records of this report', id: 'records-table' },
         ),
-        { csv: apiUrl(`/api/reports/${a.id}/records.csv`) },
+        { csv: apiUrl(`/api/reports/${a.id}/records.csv`), ...(shown ? { note: shown } : {}) },
       ),
     ];
   },

@@ -4,18 +4,22 @@
  * stored report, since the original file is not kept.
  */
 import { Router } from 'express';
-import { aggregateReportJson, recordRows } from '../../export/shapes.ts';
+import { aggregateReportJson, recordJson, recordRows } from '../../export/shapes.ts';
 import type { AppContext } from '../app-context.ts';
 import { DATE_RANGE, rangeOf } from '../filters.ts';
 import { notFound } from '../http-error.ts';
 import { idParam, safeFileName } from '../id-param.ts';
-import { getReport } from '../queries/get-report.ts';
+import { getReportHead, getReportStream } from '../queries/get-report.ts';
 import type { ReportFilter } from '../queries/report-where.ts';
 import { reportsByReporter } from '../queries/reports-by-reporter.ts';
 import { REPORT_COLUMNS, searchReports } from '../queries/search-reports.ts';
-import { aggregateReportXml } from '../report-xml.ts';
+import { aggregateReportXmlFrame, recordXml } from '../report-xml.ts';
 import { parseInput, text } from '../request-schema.ts';
-import { addTable, streamCsv, type TableRow } from '../table-response.ts';
+import { addTable, streamCsv, streamText, type TableRow } from '../table-response.ts';
+
+/** records shown in a report's detail (the downloads have all of them) */
+export const DETAIL_RECORDS = 1000;
+const EMPTY_RECORDS = '"records": []\n}';
 
 const FILTERS = { ...DATE_RANGE, q: text({ max: 200 }), org: text({ max: 200 }) };
 
@@ -46,35 +50,61 @@ export function reportsRoutes(ctx: AppContext): Router {
     res.json({ byReporter: await reportsByReporter(ctx.db.driver, filterOf(parseInput(FILTERS, req.query))) });
   });
 
-  const load = async (id: number) => {
-    const report = await getReport(ctx.db.driver, id);
+  const stream = async (id: number) => {
+    const report = await getReportStream(ctx.db.driver, id);
     if (!report) throw notFound(`no aggregate report ${id}`);
     return report;
   };
 
+  // the detail shows the first records; the totals and the downloads cover all of them (read in pages)
   router.get('/api/reports/:id', async (req, res) => {
-    const report = await load(idParam(req));
-    res.json({ id: report.id, report: aggregateReportJson(report), columns: RECORD_COLUMNS, records: recordRows(report) });
+    const report = await getReportHead(ctx.db.driver, idParam(req), DETAIL_RECORDS);
+    if (!report) throw notFound(`no aggregate report ${idParam(req)}`);
+    res.json({
+      id: report.id,
+      report: aggregateReportJson(report),
+      columns: RECORD_COLUMNS,
+      records: recordRows(report),
+      recordCount: report.recordCount,
+      messageCount: report.messageCount,
+      dmarcPassMessages: report.dmarcPassMessages,
+    });
   });
 
   router.get('/api/reports/:id/records.csv', async (req, res) => {
-    const report = await load(idParam(req));
-    const rows = recordRows(report) as TableRow[];
-    await streamCsv(res, `dmarc-lens-report-${report.id}-records.csv`, RECORD_COLUMNS, (async function* () {
-      yield rows;
-    })());
+    const report = await stream(idParam(req));
+    const pages = (async function* () {
+      for await (const page of report.records) yield recordRows({ ...report, records: page }) as TableRow[];
+    })();
+    await streamCsv(res, `dmarc-lens-report-${report.id}-records.csv`, RECORD_COLUMNS, pages);
   });
 
   router.get('/api/reports/:id/xml', async (req, res) => {
-    const report = await load(idParam(req));
+    const report = await stream(idParam(req));
     res.setHeader('Content-Disposition', `attachment; filename="${safeFileName(`${report.header.orgName ?? 'report'}!${report.header.policy.domain ?? ''}!${report.header.begin}!${report.header.end}`)}.xml"`);
-    res.type('application/xml; charset=utf-8').send(aggregateReportXml(report));
+    res.type('application/xml; charset=utf-8');
+    const { head, tail } = aggregateReportXmlFrame(report);
+    await streamText(res, head, (async function* () {
+      for await (const page of report.records) yield page.map((rec) => recordXml(rec) + '\n').join('');
+    })(), tail);
   });
 
   router.get('/api/reports/:id/json', async (req, res) => {
-    const report = await load(idParam(req));
+    const report = await stream(idParam(req));
     res.setHeader('Content-Disposition', `attachment; filename="dmarc-lens-report-${report.id}.json"`);
-    res.type('application/json; charset=utf-8').send(JSON.stringify(aggregateReportJson(report), null, 2) + '\n');
+    res.type('application/json; charset=utf-8');
+    // pretty-printed like JSON.stringify(…, null, 2), with the records written page by page
+    const head = JSON.stringify(aggregateReportJson({ ...report, records: [] }), null, 2);
+    if (!head.endsWith(EMPTY_RECORDS)) throw new Error('aggregate report JSON: "records" must be the last member');
+    let first = true;
+    await streamText(res, head.slice(0, -EMPTY_RECORDS.length) + '"records": [', (async function* () {
+      for await (const page of report.records) {
+        if (page.length === 0) continue;
+        const text = page.map((rec) => '\n    ' + JSON.stringify(recordJson(rec), null, 2).replaceAll('\n', '\n    ')).join(',');
+        yield (first ? '' : ',') + text;
+        first = false;
+      }
+    })(), () => (first ? ']\n}\n' : '\n  ]\n}\n'));
   });
   return router;
 }
