@@ -154,22 +154,12 @@ export async function* streamAggregates(driver: Driver, filter: ExportFilter): A
     if (after) where.add('(period_begin, id) > (?, ?)', after[0], after[1]);
     return driver.query(`SELECT * FROM aggregate_reports ${where} ORDER BY period_begin, id LIMIT ${PAGE_SIZE}`, where.params);
   }, 'period_begin');
-  for await (const row of rows) {
-    const id = int(row, 'id');
-    yield {
-      id,
-      header: aggregateHeaderOf(row),
-      origin: { input: text(row, 'origin_input'), member: textOrNull(row, 'origin_member'), ...mailAuthOf(row) },
-      receivedAt: int(row, 'received_at'),
-      records: recordPages(driver, id),
-    };
-  }
+  for await (const row of rows) yield streamedOf(driver, row);
 }
 
-/** One stored report by id, its records to be read in pages; null when there is none. */
-export async function streamedAggregate(driver: Driver, id: number): Promise<StreamedAggregate | null> {
-  const [row] = await driver.query('SELECT * FROM aggregate_reports WHERE id = ?', [id]);
-  if (!row) return null;
+/** a stored aggregate_reports row, its records to be read in pages */
+function streamedOf(driver: Driver, row: Row): StreamedAggregate {
+  const id = int(row, 'id');
   return {
     id,
     header: aggregateHeaderOf(row),
@@ -177,6 +167,12 @@ export async function streamedAggregate(driver: Driver, id: number): Promise<Str
     receivedAt: int(row, 'received_at'),
     records: recordPages(driver, id),
   };
+}
+
+/** One stored report by id, its records to be read in pages; null when there is none. */
+export async function streamedAggregate(driver: Driver, id: number): Promise<StreamedAggregate | null> {
+  const [row] = await driver.query('SELECT * FROM aggregate_reports WHERE id = ?', [id]);
+  return row ? streamedOf(driver, row) : null;
 }
 
 /** a report's records in ordinal order, a page per query (keyset on the primary key) */
