@@ -7,7 +7,7 @@
  * Memory of the run itself is O(concurrency) plus the de-duplication set; what grows with the input is the
  * in-memory cache used here (the store-backed cache keeps it on disk).
  *
- * Called by `npm run bench` (bench/run.ts) or alone: `node --expose-gc --import tsx bench/enrich.ts`.
+ * Called by `npm run bench` (bench/run.ts) or alone: `node --expose-gc --import tsx bench/enrich.ts [--ips N] [--concurrency N]`.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { sharedAsnDatabase } from '../server/enrich/asn-db.ts';
@@ -171,6 +171,17 @@ export async function runEnrichBench(opts: { ips?: number; concurrency?: number 
   }
 }
 
+/** `--ips N` / `--concurrency N` from the command line (a quick run on a small input: `--ips 5000`) */
+function numberArg(name: string): number | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const n = Number(process.argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${name}: expected a positive whole number`);
+  return n;
+}
+
 if (isMainThread && import.meta.url === `file://${process.argv[1]}`) {
-  console.log(JSON.stringify(await runEnrichBench(), null, 2));
+  const ips = numberArg('ips');
+  const concurrency = numberArg('concurrency');
+  console.log(JSON.stringify(await runEnrichBench({ ...(ips ? { ips } : {}), ...(concurrency ? { concurrency } : {}) }), null, 2));
 }

@@ -244,7 +244,14 @@ export interface Classification {
   /** the group's messages did not all earn the same verdict */
   partial: boolean;
   evidence: string[];
+  /** what to do about the verdict's messages (null: nothing) */
   fix: string | null;
+  /**
+   * The fix for every verdict that covers some of the group's messages, so a partial group's minority is not
+   * left without one (a mostly compliant vendor whose other messages are unsigned still needs "enable custom
+   * DKIM…"). Optional: a classification built without classifyGroup may leave it out.
+   */
+  fixes?: Partial<Record<Verdict, string>>;
   likelySpoofing: boolean;
   service: { name: string; type: string; via: string } | null;
   approved: boolean;
@@ -278,6 +285,12 @@ export function classifyGroup(g: SourceGroup, ctx: ClassifyContext): Classificat
   const likelySpoofing = verdict === 'failing' && unknownNetwork;
 
   const evidence = describeEvidence(g, ctx, breakdown, verdict);
+  const fixes: Partial<Record<Verdict, string>> = {};
+  for (const v of VERDICTS) {
+    if (breakdown[v] <= 0) continue;
+    const f = fixFor(v, g, ctx, v === 'failing' && unknownNetwork);
+    if (f !== null) fixes[v] = f;
+  }
   return {
     verdict,
     messages: g.messages,
@@ -285,6 +298,7 @@ export function classifyGroup(g: SourceGroup, ctx: ClassifyContext): Classificat
     partial,
     evidence,
     fix: fixFor(verdict, g, ctx, likelySpoofing),
+    fixes,
     likelySpoofing,
     service: svc ? { name: svc.name, type: svc.type, via: svc.via } : null,
     approved,
@@ -299,7 +313,9 @@ function describeEvidence(g: SourceGroup, ctx: ClassifyContext, breakdown: Recor
   e.push(`${m} message(s): DKIM aligned pass ${g.dkimAlignedPass} (${pct(g.dkimAlignedPass, m)}), SPF aligned pass ${g.spfAlignedPass} (${pct(g.spfAlignedPass, m)}), DMARC pass ${g.dmarcPass} (${pct(g.dmarcPass, m)})`);
   if (g.dkimDomain) {
     const results = Object.entries(g.keyResults).map(([r, n]) => `${r} ${n}`).join(', ');
-    e.push(`DKIM d=${g.dkimDomain} s=${g.dkimSelector ?? '(none)'}: ${results}${isAligned(g.headerFromDomains[0] ?? g.policyDomain, g.dkimDomain, 'r') ? '' : ' (not aligned with the From domain)'}`);
+    const alignment = keyAlignment(g);
+    const note = alignment === 'aligned' ? '' : alignment === 'strict-only' ? ' (not aligned: adkim=s needs the exact From domain)' : ' (not aligned with the From domain)';
+    e.push(`DKIM d=${g.dkimDomain} s=${g.dkimSelector ?? '(none)'}: ${results}${note}`);
   } else e.push('no DKIM signature');
   const reasons = Object.entries(g.overrideReasons);
   if (reasons.length > 0) e.push(`reporter override reasons: ${reasons.map(([t, n]) => `${t} ${n}`).join(', ')}`);
@@ -317,6 +333,18 @@ function describeEvidence(g: SourceGroup, ctx: ClassifyContext, breakdown: Recor
     if (v !== verdict && breakdown[v] > 0) e.push(`partial: ${breakdown[v]} message(s) (${pct(breakdown[v], m)}) ${v}`);
   }
   return e;
+}
+
+/**
+ * Whether the group's key signature aligns with the From domain under the PUBLISHED adkim. The group keeps no
+ * policy, but its counts tell: an aligned key signature that passes makes its messages DKIM-aligned, so fewer
+ * aligned passes than passes of a relaxed-aligned key signature means adkim=s refused it ('strict-only').
+ * A key signature that never passed is judged by relaxed alignment.
+ */
+function keyAlignment(g: SourceGroup): 'aligned' | 'strict-only' | 'unaligned' {
+  if (!g.dkimDomain || !isAligned(g.headerFromDomains[0] ?? g.policyDomain, g.dkimDomain, 'r')) return 'unaligned';
+  const pass = g.keyResults.pass ?? 0;
+  return pass > 0 && g.dkimAlignedPass < pass ? 'strict-only' : 'aligned';
 }
 
 /** "SendGrid" → "sendgrid"; used in the suggested one-selector-per-vendor name ("2026sendgrid"). */
@@ -341,7 +369,11 @@ function fixFor(verdict: Verdict, g: SourceGroup, ctx: ClassifyContext, likelySp
         : `nothing to fix at the forwarder: keep DKIM-signing all mail with d=${domain}, since DKIM survives forwarding and SPF does not`;
     case 'unsigned-vendor': {
       const name = svc?.name ?? ctx.source?.ptr ?? `source ${g.sourceIp}`;
-      const ownSigFailing = g.dkimDomain !== null && isAligned(domain, g.dkimDomain, 'r') && g.dkimAlignedPass < g.messages;
+      const alignment = keyAlignment(g);
+      if (alignment === 'strict-only') {
+        return `${name} signs with d=${g.dkimDomain}, which adkim=s does not accept for ${domain}: have ${name} sign with d=${domain}, or publish adkim=r`;
+      }
+      const ownSigFailing = alignment === 'aligned' && g.dkimAlignedPass < g.messages;
       if (ownSigFailing && g.dkimSelector) {
         return `${name} signs with d=${g.dkimDomain} s=${g.dkimSelector} but the signature fails: publish the key ${name} shows at ${g.dkimSelector}._domainkey.${g.dkimDomain}`;
       }

@@ -23,6 +23,7 @@ export interface ReadinessSource {
   dmarcFail: number;
   /** messages of this source with forwarding evidence (or from a forwarder host) */
   forwarded: number;
+  /** the fix for its legitimate failing mail when it has some (a blocker's fix), else its verdict's fix */
   fix: string | null;
   /** a label for the source when it has no service: PTR name or IP */
   label?: string | null;
@@ -72,17 +73,24 @@ export interface Readiness {
   nextStep: string;
 }
 
-/** Builds a readiness row from a classified group. */
+/**
+ * Builds a readiness row from a classified group. A source is legitimate when it is approved or a recognized
+ * sending service — also when most of its mail was forwarded or compliant: classification counts the
+ * messages of a recognized source that are neither aligned nor forwarded as unsigned-vendor, so any such
+ * share marks it, and its fix (not the majority verdict's) is the one a blocker needs.
+ */
 export function readinessSourceOf(g: SourceGroup, c: Classification, label?: string | null): ReadinessSource {
+  const vendorShare = c.breakdown['unsigned-vendor'] > 0;
+  const legitimate = c.approved || vendorShare || (c.service !== null && c.service.type !== 'hosting' && c.verdict !== 'forwarded');
   return {
     sourceIp: g.sourceIp,
     service: c.service?.name ?? null,
-    legitimate: c.approved || (c.service !== null && c.service.type !== 'hosting' && c.verdict !== 'forwarded'),
+    legitimate,
     verdict: c.verdict,
     messages: g.messages,
     dmarcFail: g.messages - g.dmarcPass,
     forwarded: c.breakdown.forwarded,
-    fix: c.fix,
+    fix: vendorShare && c.verdict !== 'unsigned-vendor' ? (c.fixes?.['unsigned-vendor'] ?? c.fix) : c.fix,
     label: label ?? null,
   };
 }
@@ -118,7 +126,7 @@ export function describePolicy(policy: Policy): string[] {
   }
   const sp = norm(policy.sp);
   if (sp) out.push(`sp=${sp}: mail from subdomains that fails DMARC is ${EFFECT[sp] ?? `handled by an unknown policy "${sp}"`}`);
-  else if (p) out.push(`no sp= tag: subdomains inherit p=${p}`);
+  else if (p && p in EFFECT) out.push(`no sp= tag: subdomains inherit p=${p}`);
   const np = norm(policy.np);
   if (np) out.push(`np=${np}: mail from non-existent subdomains that fails DMARC is ${EFFECT[np] ?? `handled by an unknown policy "${np}"`}`);
   if (norm(policy.testing) === 'y') out.push('t=y: testing mode; receivers apply one level weaker (reject → quarantine, quarantine → none)');

@@ -37,6 +37,11 @@ export class CountryDatabase {
     }
   }
 
+  /** Reads the file now (otherwise on the first look-up). */
+  preload(): void {
+    this.load();
+  }
+
   stats(): { loadMs: number | null; bytes: number } {
     return { loadMs: this.ms, bytes: this.size };
   }

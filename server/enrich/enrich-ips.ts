@@ -33,8 +33,8 @@ export interface EnrichOptions {
   /** look up again even when the cache holds a fresh entry */
   force?: boolean;
   ttls?: Partial<EnrichTtls>;
-  asn?: { lookup(ip: string): AsnInfo | null };
-  country?: { lookup(ip: string): string | null };
+  asn?: OfflineDatabase<AsnInfo>;
+  country?: OfflineDatabase<string>;
   /** epoch seconds */
   now?: () => number;
   onResult?: (e: Enrichment, fromCache: boolean) => void | Promise<void>;
@@ -55,10 +55,37 @@ export interface EnrichSummary extends EnrichProgress {
 
 export const DEFAULT_CONCURRENCY = 32;
 
+/** An offline look-up table; `preload` reads it now (the installed databases load lazily otherwise). */
+export interface OfflineDatabase<T> {
+  lookup(ip: string): T | null;
+  preload?(): void;
+}
+
 /** Enriches one IP without the cache. */
 export async function enrichIp(ip: string, opts: EnrichOptions = {}): Promise<Enrichment> {
   const resolver = opts.resolver ?? createResolver({ servers: opts.servers, timeoutMs: opts.timeoutMs, tries: opts.tries });
-  return lookUp(ip, resolver, opts);
+  const dbs = databasesOf(opts);
+  preload(dbs);
+  return lookUp(ip, resolver, opts, dbs);
+}
+
+interface Databases {
+  asn: OfflineDatabase<AsnInfo>;
+  country: OfflineDatabase<string>;
+}
+
+function databasesOf(opts: EnrichOptions): Databases {
+  return { asn: opts.asn ?? sharedAsnDatabase(), country: opts.country ?? sharedCountryDatabase() };
+}
+
+/**
+ * Reading the ASN tables takes about a second of synchronous work. Done in the middle of a run, it would
+ * stall the event loop while other look-ups are in flight: their answers would sit unread past the resolver
+ * timeout and be recorded (and cached) as timeouts. So it is done before the first DNS query is sent.
+ */
+function preload(dbs: Databases): void {
+  safeSync(() => dbs.asn.preload?.());
+  safeSync(() => dbs.country.preload?.());
 }
 
 export async function enrichIps(ips: Iterable<string> | AsyncIterable<string>, opts: EnrichOptions = {}): Promise<EnrichSummary> {
@@ -68,6 +95,10 @@ export async function enrichIps(ips: Iterable<string> | AsyncIterable<string>, o
   const ttls: EnrichTtls = { ...DEFAULT_TTLS, ...opts.ttls };
   const every = Math.max(1, opts.progressEvery ?? 1000);
   const seen = new Set<string>();
+  const dbs = databasesOf(opts);
+  // loaded on the first cache miss (a run that finds everything fresh in the cache never reads them); that
+  // worker loads them synchronously before its query, so no other query can be in flight yet
+  let loaded = false;
   const s: EnrichSummary = { done: 0, fromCache: 0, lookedUp: 0, errors: 0, duplicates: 0, errorsByKind: {}, peakConcurrency: 0, aborted: false };
   let reported = -1;
   const report = (): void => {
@@ -83,7 +114,11 @@ export async function enrichIps(ips: Iterable<string> | AsyncIterable<string>, o
       cached = e !== null;
     }
     if (!e) {
-      e = await limiter.run(() => lookUp(raw, resolver, opts));
+      if (!loaded) {
+        loaded = true;
+        preload(dbs);
+      }
+      e = await limiter.run(() => lookUp(raw, resolver, opts, dbs));
       s.lookedUp++;
       if (opts.cache && valid) await safely(() => opts.cache!.put(key, e!, ttlFor(e!, ttls)));
     } else s.fromCache++;
@@ -123,7 +158,7 @@ export async function enrichIps(ips: Iterable<string> | AsyncIterable<string>, o
   return s;
 }
 
-async function lookUp(raw: string, resolver: ReverseResolver, opts: EnrichOptions): Promise<Enrichment> {
+async function lookUp(raw: string, resolver: ReverseResolver, opts: EnrichOptions, dbs: Databases): Promise<Enrichment> {
   const now = opts.now?.() ?? Math.floor(Date.now() / 1000);
   const parsed = parseIp(raw);
   if (!parsed) {
@@ -131,8 +166,8 @@ async function lookUp(raw: string, resolver: ReverseResolver, opts: EnrichOption
   }
   const deadline = queryDeadlineMs(opts.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS, opts.tries ?? DEFAULT_DNS_TRIES);
   const rdns = await reverseLookup(parsed.text, resolver, deadline);
-  const asn = safeSync(() => (opts.asn ?? sharedAsnDatabase()).lookup(parsed.text));
-  const country = safeSync(() => (opts.country ?? sharedCountryDatabase()).lookup(parsed.text));
+  const asn = safeSync(() => dbs.asn.lookup(parsed.text));
+  const country = safeSync(() => dbs.country.lookup(parsed.text));
   return {
     ip: parsed.text,
     ptr: rdns.ptr,

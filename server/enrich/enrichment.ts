@@ -47,8 +47,13 @@ export const DEFAULT_TTLS: Readonly<EnrichTtls> = Object.freeze({
   transient: 3600,
 });
 
+/**
+ * How long an entry stays fresh. A PTR name whose forward confirmation is unknown (the A/AAAA look-up timed out
+ * or failed) counts as a transient failure: known senders are matched only by confirmed names, so keeping
+ * such an entry for the week of a found name would leave the source unrecognized all that time.
+ */
 export function ttlFor(e: Enrichment, ttls: EnrichTtls = DEFAULT_TTLS): number {
-  if (e.dnsError === null) return ttls.found;
+  if (e.dnsError === null) return e.ptr !== null && e.forwardConfirmed === null ? ttls.transient : ttls.found;
   if (e.dnsError === 'nxdomain' || e.dnsError === 'nodata' || e.dnsError === 'bad-ip') return ttls.negative;
   return ttls.transient;
 }

@@ -134,6 +134,17 @@ describe('classifyGroup: one verdict per group', () => {
     expect(classify([rec({ dkim: [['mail.example.com', 's1', 'pass']] })], M365, {}, strict).verdict).toBe('unsigned-vendor');
   });
 
+  it('strict adkim: the evidence and the fix say the signature passes but is not exact, not that it fails', () => {
+    const strict = { ...POLICY, adkim: 's' };
+    const c = classify([rec({ dkim: [['mail.example.com', 's1', 'pass']] })], M365, {}, strict);
+    expect(c.fix).toBe('Microsoft 365 signs with d=mail.example.com, which adkim=s does not accept for example.com: have Microsoft 365 sign with d=example.com, or publish adkim=r');
+    expect(c.evidence.join('\n')).toContain('DKIM d=mail.example.com s=s1: pass 1 (not aligned: adkim=s needs the exact From domain)');
+    // relaxed: the same signature is aligned, and the evidence says nothing against it
+    const relaxed = classify([rec({ dkim: [['mail.example.com', 's1', 'pass']] })], M365);
+    expect(relaxed.verdict).toBe('compliant');
+    expect(relaxed.evidence.join('\n')).toContain('DKIM d=mail.example.com s=s1: pass 1\n');
+  });
+
   it('strict aspf: a subdomain envelope is not aligned', () => {
     const strict = { ...POLICY, aspf: 's' };
     expect(classify([rec({ spf: [['bounce.example.com', 'pass']] })], {}, {}, strict).verdict).toBe('failing');
@@ -174,6 +185,19 @@ describe('partial groups: the verdict covering the most messages wins, ties go t
     const c = classify([rec({ count: 2, dkim: [['example.com', 's1', 'pass']] }), rec({ count: 8, dkim: [['example.com', 's1', 'fail']] })]);
     expect(c).toMatchObject({ verdict: 'failing', partial: true, likelySpoofing: true });
     expect(c.breakdown).toMatchObject({ compliant: 2, failing: 8 });
+  });
+
+  it('keeps the fix of every verdict present, so the minority of a partial group has one too', () => {
+    const c = classify([rec({ count: 7, dkim: [['example.com', 's1', 'pass']] }), rec({ count: 3, dkim: [['example.com', 's1', 'fail']] })], M365);
+    expect(c).toMatchObject({ verdict: 'compliant', fix: null, partial: true });
+    expect(Object.keys(c.fixes ?? {})).toEqual(['unsigned-vendor']);
+    expect(c.fixes?.['unsigned-vendor']).toMatch(/^Microsoft 365 signs with d=example\.com s=s1 but the signature fails/);
+    const vendor = classify([rec({ count: 7, dkim: [['sendgrid.net', 'smtpapi', 'pass']], reasons: [['forwarded']] }), rec({ count: 3, dkim: [['sendgrid.net', 'smtpapi', 'pass']] })]);
+    expect(vendor).toMatchObject({ verdict: 'forwarded', fixes: { 'unsigned-vendor': 'enable custom DKIM for SendGrid and publish selector s1' } });
+    const spoofed = classify([rec({ count: 6, reasons: [['forwarded']] }), rec({ count: 4 })]);
+    expect(spoofed.verdict).toBe('forwarded');
+    expect(spoofed.fixes?.forwarded).toBe(spoofed.fix);
+    expect(spoofed.fixes?.failing).toMatch(/^likely spoofing/);
   });
 
   it('a tie goes to the verdict earlier in the precedence order', () => {

@@ -81,6 +81,47 @@ describe('policy readiness what-if', () => {
     expect(assessReadiness('example.com', POLICY, [], 30).nextStep).toMatch(/no aggregate reports in the last 30 day/);
   });
 
+  it('a recognized vendor stays legitimate when most of its failing mail was forwarded or it is mostly compliant', () => {
+    const matcher = createSenderMatcher();
+    const m365: SenderFacts = { ptr: 'mail-am6eur05on2052.outbound.protection.outlook.com', forwardConfirmed: true, asn: 8075 };
+    const rowsOf = (records: AggregateRecord[]) => {
+      const groups = new Map<string, SourceGroup>();
+      for (const r of records) addRecordToGroups(groups, HEADER, r);
+      return [...groups.values()].map((g) => {
+        const c = classifyGroup(g, { identity: matcher.identify({ ip: g.sourceIp, dkimPassDomains: g.dkimPassDomains, ...m365 }), source: m365 });
+        return readinessSourceOf(g, c, m365.ptr);
+      });
+    };
+    // 60 forwarded (the majority: verdict forwarded), 40 simply unsigned by Microsoft 365
+    const forwarded = rowsOf([rec('40.107.1.2', 60, [], [], ['forwarded']), rec('40.107.1.2', 40, [], [])]);
+    expect(forwarded).toHaveLength(1);
+    expect(forwarded[0]).toMatchObject({ verdict: 'forwarded', legitimate: true, fix: 'enable custom DKIM for Microsoft 365 and publish selector selector1' });
+    const r = assessReadiness('example.com', POLICY, forwarded, 30);
+    expect(r.whatIf.reject).toMatchObject({ affected: 100, legitimate: 40, forwarded: 60, unknown: 0 });
+    expect(r.blockers).toEqual([{ name: 'Microsoft 365', sources: ['40.107.1.2'], messages: 40, fix: 'enable custom DKIM for Microsoft 365 and publish selector selector1' }]);
+    expect(r.nextStep).toMatch(/^1 service\(s\) must sign with DKIM/);
+
+    // one key signature, 70 passing (verdict compliant, no fix of its own), 30 failing: the blocker still says what to do
+    const sig: [string, string, string][] = [['example.com', 'selector1', 'pass']];
+    const mostly = rowsOf([rec('40.107.1.3', 70, sig, []), rec('40.107.1.3', 30, [['example.com', 'selector1', 'fail']], [])]);
+    expect(mostly).toHaveLength(1);
+    expect(mostly[0]).toMatchObject({ verdict: 'compliant', legitimate: true });
+    const b = assessReadiness('example.com', POLICY, mostly, 30).blockers;
+    expect(b.map((x) => [x.name, x.messages])).toEqual([['Microsoft 365', 30]]);
+    expect(b[0]!.fix).toMatch(/^Microsoft 365 signs with d=example\.com s=selector1 but the signature fails/);
+  });
+
+  it('an unknown source is never legitimate, whatever its majority verdict', () => {
+    const groups = new Map<string, SourceGroup>();
+    addRecordToGroups(groups, HEADER, rec('198.51.100.7', 60, [], [], ['forwarded']));
+    addRecordToGroups(groups, HEADER, rec('198.51.100.7', 40, [], []));
+    const [g] = [...groups.values()];
+    const c = classifyGroup(g!, { identity: createSenderMatcher().identify({ ip: '198.51.100.7' }) });
+    const row = readinessSourceOf(g!, c);
+    expect(row).toMatchObject({ verdict: 'forwarded', legitimate: false });
+    expect(assessReadiness('example.com', POLICY, [row], 30).whatIf.reject).toMatchObject({ legitimate: 0, forwarded: 60, unknown: 40 });
+  });
+
   it('never counts more affected messages than a source failed', () => {
     const row: ReadinessSource = { sourceIp: '192.0.2.1', service: null, legitimate: false, verdict: 'forwarded', messages: 10, dmarcFail: 4, forwarded: 9, fix: null };
     const r = assessReadiness('example.com', POLICY, [row], 7);
@@ -108,6 +149,8 @@ describe('meaning of the published policy', () => {
 
   it('a missing or unknown p', () => {
     expect(describePolicy({ p: null, pct: null, sp: null, np: null, testing: null })[0]).toMatch(/no valid p= tag/);
-    expect(describePolicy({ p: 'block', pct: null, sp: null, np: null, testing: null })[0]).toMatch(/p=block/);
+    const invalid = describePolicy({ p: 'block', pct: null, sp: null, np: null, testing: null });
+    expect(invalid[0]).toMatch(/p=block/);
+    expect(invalid.join('\n')).not.toMatch(/inherit/); // nothing to inherit from an invalid p
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrichIp, enrichIps } from '../../server/enrich/enrich-ips.ts';
-import { MemoryEnrichmentCache, type Enrichment } from '../../server/enrich/enrichment.ts';
+import { DEFAULT_TTLS, MemoryEnrichmentCache, ttlFor, type Enrichment } from '../../server/enrich/enrichment.ts';
 import { createResolver, parseResolverSpec, resolverServersFrom } from '../../server/enrich/resolver.ts';
 import { startPtrDns, type PtrDns } from '../helpers/ptr-dns.ts';
 
@@ -113,6 +113,19 @@ describe('enrichIps', () => {
     expect(s).toMatchObject({ lookedUp: 1, fromCache: 1 });
   });
 
+  it('a PTR name whose forward confirmation timed out is kept only for the transient TTL', async () => {
+    let now = 1_700_000_000;
+    const cache = new MemoryEnrichmentCache({ now: () => now });
+    const run = () => enrichIps(['198.51.100.9', '192.0.2.1'], { ...opts(), cache, now: () => now });
+    const first = await run();
+    expect(first.lookedUp).toBe(2);
+    expect(await cache.get('198.51.100.9')).toMatchObject({ ptr: 'slow.example.test', forwardConfirmed: null });
+    now += 2 * 3600; // past the 1-hour transient TTL, well within the 7-day TTL of a confirmed name
+    const second = await run();
+    expect(second).toMatchObject({ lookedUp: 1, fromCache: 1 });
+    expect((await cache.get('192.0.2.1'))?.forwardConfirmed).toBe(true);
+  });
+
   it('deduplicates, reports progress and results, counts errors by kind, and never throws', async () => {
     const results: Enrichment[] = [];
     const progress: number[] = [];
@@ -144,6 +157,26 @@ describe('enrichIps', () => {
     }
   });
 
+  it('loads the offline databases before the first DNS query, and not at all when everything is cached', async () => {
+    const fresh = await startPtrDns({ synthesize: true });
+    try {
+      const loads: number[] = [];
+      const asn = { lookup: () => null, preload: () => void loads.push(fresh.total()) };
+      const country = { lookup: () => null, preload: () => void loads.push(fresh.total()) };
+      const cache = new MemoryEnrichmentCache();
+      const ips = Array.from({ length: 40 }, (_, i) => `10.2.0.${i}`);
+      const s = await enrichIps(ips, { servers: [fresh.address], timeoutMs: 2000, concurrency: 8, cache, asn, country });
+      expect(s).toMatchObject({ done: 40, lookedUp: 40, errors: 0 });
+      // once each, while the server had received nothing: a slow load cannot turn answers into timeouts
+      expect(loads).toEqual([0, 0]);
+      const again = await enrichIps(ips, { servers: [fresh.address], concurrency: 8, cache, asn, country });
+      expect(again.fromCache).toBe(40);
+      expect(loads).toHaveLength(2);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
   it('a failing cache does not stop enrichment', async () => {
     const broken = { get: async () => Promise.reject(new Error('db down')), put: async () => Promise.reject(new Error('db down')) };
     const s = await enrichIps(['192.0.2.1'], { ...opts(), cache: broken });
@@ -171,5 +204,18 @@ describe('resolver configuration', () => {
     const servers = resolverServersFrom(undefined, { DMARC_LENS_RESOLVER: dns.address })!;
     const names = await createResolver({ servers, timeoutMs: 300 }).resolvePtr('1.2.0.192.in-addr.arpa');
     expect(names).toEqual(['mail.example.test']);
+  });
+});
+
+describe('cache TTLs', () => {
+  const base: Enrichment = { ip: '192.0.2.1', ptr: 'mail.example.test', forwardConfirmed: true, baseDomain: 'example.test', asn: null, asOrg: null, country: null, dnsError: null, enrichedAt: 0 };
+  it.each([
+    ['a confirmed name', base, DEFAULT_TTLS.found],
+    ['a name that does not resolve back', { ...base, forwardConfirmed: false }, DEFAULT_TTLS.found],
+    ['a name whose confirmation is unknown', { ...base, forwardConfirmed: null }, DEFAULT_TTLS.transient],
+    ['NXDOMAIN', { ...base, ptr: null, forwardConfirmed: null, dnsError: 'nxdomain' }, DEFAULT_TTLS.negative],
+    ['a timeout', { ...base, ptr: null, forwardConfirmed: null, dnsError: 'timeout' }, DEFAULT_TTLS.transient],
+  ] as [string, Enrichment, number][])('%s', (_name, e, ttl) => {
+    expect(ttlFor(e)).toBe(ttl);
   });
 });
