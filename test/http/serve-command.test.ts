@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebServer } from '../../server/commands/serve.ts';
 import { loadConfig } from '../../server/config.ts';
 import { FatalError } from '../../server/errors.ts';
+import { webAnalytics } from '../../server/http/load-analytics.ts';
 import { openDatabase, type Database } from '../../server/store/database.ts';
 import { TestClient } from './web-fixture.ts';
 
@@ -59,5 +60,21 @@ describe('startWebServer', () => {
       await server.close();
     }
     await expect(startWebServer({ db, config: config(), host: '0.0.0.0', port: 0, poll: false, env: { DMARC_LENS_ADMIN_PASSWORD: 'short' }, analytics: null, log })).rejects.toThrow(/at least 10/);
+  });
+
+  it('reads the config file\'s senders section as the CLI does: malformed entries stop the server with the problems', () => {
+    const bad = (() => {
+      try {
+        webAnalytics(db, { senders: { services: 'Billing' } });
+        return null;
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(bad).toBeInstanceOf(FatalError);
+    expect((bad as FatalError).code).toBe('bad-config');
+    expect((bad as Error).message).toContain('senders.services: expected an array');
+    expect(() => webAnalytics(db, { senders: { approved: [] } })).not.toThrow();
+    expect(() => webAnalytics(db, {})).not.toThrow();
   });
 });
