@@ -23,28 +23,47 @@ export async function saveAggregate(
 ): Promise<SaveOutcome> {
   // the daily rollups of this report (analytics): each record's auth_key, then the rollups at the end
   const rollup = new ReportRollup(header);
+  const width = RECORD_COLUMNS.length;
+  const chunkValues = WRITE_CHUNK_ROWS * width;
+  // The first chunk of records is read (parsed, decompressed) BEFORE the write transaction begins, so a
+  // report of up to WRITE_CHUNK_ROWS records holds the database's write lock only for its writes. Row values
+  // are grown by push (a small report allocates only what it needs); the report id is filled in once known.
+  const batches = records[Symbol.asyncIterator]();
+  let pending: SqlValue[] = [];
+  let recordCount = 0;
+  let messageCount = 0;
+  const take = (batch: AggregateRecord[], id: number) => {
+    for (const record of batch) {
+      pushRecordValues(pending, id, record, rollup);
+      recordCount++;
+      messageCount += Number.isFinite(record.count) ? record.count : 0;
+    }
+  };
+  let ended = false;
+  while (pending.length < chunkValues) {
+    const step = await batches.next();
+    if (step.done) {
+      ended = true;
+      break;
+    }
+    take(step.value, 0);
+  }
   const outcome = await driver.transaction(async (tx): Promise<SaveOutcome> => {
     const { sql, params } = insertRowSql('aggregate_reports', headerValues(header, origin, receivedAt));
     const inserted = await tx.query(`${sql} ON CONFLICT DO NOTHING RETURNING id`, params);
     if (!inserted[0]) return { outcome: 'duplicate', id: await existingId(tx, header) };
     const id = int(inserted[0], 'id');
-    // row values collected across batches and written whenever a full chunk is there (memory stays bounded);
-    // grown by push so a small report allocates only what it needs
-    const width = RECORD_COLUMNS.length;
-    const chunkValues = WRITE_CHUNK_ROWS * width;
-    let pending: SqlValue[] = [];
-    let recordCount = 0;
-    let messageCount = 0;
-    for await (const batch of records) {
-      for (const record of batch) {
-        pushRecordValues(pending, id, record, rollup);
-        recordCount++;
-        messageCount += Number.isFinite(record.count) ? record.count : 0;
-        if (pending.length === chunkValues) {
-          await tx.insertMany('aggregate_records', RECORD_COLUMNS, pending);
-          pending = [];
-        }
+    for (let i = 0; i < pending.length; i += width) pending[i] = id;
+    // the rest, written whenever a full chunk is there (memory stays bounded)
+    for (;;) {
+      if (pending.length >= chunkValues) {
+        await tx.insertMany('aggregate_records', RECORD_COLUMNS, pending);
+        pending = [];
       }
+      if (ended) break;
+      const step = await batches.next();
+      if (step.done) break;
+      take(step.value, id);
     }
     if (pending.length > 0) await tx.insertMany('aggregate_records', RECORD_COLUMNS, pending);
     await rollup.write(tx, driver, id);
@@ -60,7 +79,7 @@ export async function saveAggregate(
   if (outcome.outcome === 'stored') rollup.committed(driver);
   if (outcome.outcome === 'duplicate') {
     // the caller's parser still has to run to its end (and may still reject the input)
-    for await (const _batch of records);
+    if (!ended) for (let step = await batches.next(); !step.done; step = await batches.next());
   }
   return outcome;
 }

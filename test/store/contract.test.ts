@@ -153,12 +153,15 @@ for (const target of TARGETS) {
     it('answers (never hangs on) a store call made from inside the records iterable', async () => {
       const store = await fresh();
       const answers: string[] = [];
+      // a first batch as large as what is read before the write transaction begins (2,000 records): the call
+      // below then comes from inside the transaction
+      const first = Array.from({ length: 2000 }, (_, i) => fullRecord(i));
       async function* reentrant(): AsyncGenerator<AggregateRecord[]> {
-        yield [fullRecord(0)];
+        yield first;
         const q = { origin, type: null, code: 'empty', detail: '', bytes: Buffer.alloc(1), truncated: false, sha256: 'c'.repeat(64) } as const;
         answers.push(await store.saveQuarantine(q).then(() => 'saved', (e: Error) => e.message));
         answers.push(await store.counts().then(() => 'counted', (e: Error) => e.message));
-        yield [fullRecord(1)];
+        yield [fullRecord(2000)];
       }
       expect((await store.saveAggregate(fullHeader(), reentrant(), origin)).outcome).toBe('stored');
       // SQLite has one writer: a nested write is refused with a clear error. PostgreSQL runs it on another connection.
@@ -166,6 +169,20 @@ for (const target of TARGETS) {
       if (store.dialect === 'sqlite') expect(answers[0]).toMatch(/deadlock/);
       // outside the transaction everything works again
       expect((await store.saveQuarantine({ origin, type: null, code: 'empty', detail: '', bytes: Buffer.alloc(2), truncated: false, sha256: 'd'.repeat(64) })).isNew).toBe(true);
+      expect(await store.counts()).toMatchObject({ aggregate: 1, records: 2001 });
+    });
+
+    it('reads a small report before its write transaction: a store call from its records iterable just works', async () => {
+      const store = await fresh();
+      const answers: string[] = [];
+      async function* reentrant(): AsyncGenerator<AggregateRecord[]> {
+        yield [fullRecord(0)];
+        const q = { origin, type: null, code: 'empty', detail: '', bytes: Buffer.alloc(3), truncated: false, sha256: 'e'.repeat(64) } as const;
+        answers.push(await store.saveQuarantine(q).then(() => 'saved', (e: Error) => e.message));
+        yield [fullRecord(1)];
+      }
+      expect((await store.saveAggregate(fullHeader(), reentrant(), origin)).outcome).toBe('stored');
+      expect(answers).toEqual(['saved']);
       expect(await store.counts()).toMatchObject({ aggregate: 1, records: 2 });
     });
 
