@@ -6,13 +6,18 @@
  *
  *   npm run bench -- web                       (from bench/run.ts: runWebBench())
  *   npx tsx bench/web.ts [sqliteRecords] [postgresRecords]
- * Env: DMARC_LENS_BENCH_PG_SECONDS (load budget for PostgreSQL, default 600).
+ * Env: DMARC_LENS_BENCH_PG_SECONDS (load budget for PostgreSQL, default 600); DMARC_LENS_BENCH_ONLY=sqlite|postgres
+ * (one engine); DMARC_LENS_BENCH_RUNS (measured runs per call, default 15; p95 of 15 runs is their slowest).
+ * The loaded databases are kept for the next run (loading is most of the time): SQLite as
+ * bench/out/web-sqlite-<records>.db, PostgreSQL as database dmarc_lens_web_bench_<records> on the test server,
+ * each with a bench/out/web-<engine>-<records>.json note of what was loaded. DMARC_LENS_BENCH_FRESH=1 reloads;
+ * delete the file / drop the database to free the space. Opening a kept database runs any newer migrations.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import type { AggregateHeader, AggregateRecord } from '../server/domain/report-types.ts';
 import { openDatabase, type Database } from '../server/store/database.ts';
 import { getTestPostgres } from '../test/helpers/postgres.ts';
@@ -236,15 +241,37 @@ async function measure(url: string, firstReportId: number, runs: number): Promis
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
-async function benchOne(engine: 'sqlite' | 'postgres', url: string, target: number, parallel: number, budget: number, runs: number): Promise<WebBenchResult> {
+interface LoadNote {
+  reports: number;
+  seconds: number;
+  stopped: boolean;
+}
+
+/** the kept database's load note, when it was loaded completely for this target (or stopped at the budget) */
+function keptLoad(note: string): LoadNote | null {
+  if (process.env.DMARC_LENS_BENCH_FRESH === '1' || !existsSync(note)) return null;
+  try {
+    return JSON.parse(readFileSync(note, 'utf8')) as LoadNote;
+  } catch {
+    return null;
+  }
+}
+
+async function benchOne(engine: 'sqlite' | 'postgres', url: string, target: number, parallel: number, budget: number, runs: number, note: string, reused: boolean): Promise<WebBenchResult> {
   const db = await openDatabase(url);
   try {
-    process.stderr.write(`web bench: loading ${target.toLocaleString('en')} records into ${engine} …\n`);
-    const loaded = await loadSyntheticRecords(db, target, parallel, budget);
+    let loaded = keptLoad(note);
+    if (!reused || !loaded) {
+      process.stderr.write(`web bench: loading ${target.toLocaleString('en')} records into ${engine} …\n`);
+      loaded = await loadSyntheticRecords(db, target, parallel, budget);
+      // PostgreSQL's autovacuum would gather planner statistics after a load like this; do it now
+      if (engine === 'postgres') await db.driver.query('ANALYZE');
+      writeFileSync(note, JSON.stringify(loaded));
+    } else {
+      process.stderr.write(`web bench: reusing the kept ${engine} database (${note})\n`);
+    }
     const records = loaded.reports * RECORDS_PER_REPORT;
-    // PostgreSQL's autovacuum would gather planner statistics after a load like this; do it now
-    if (engine === 'postgres') await db.driver.query('ANALYZE');
-    process.stderr.write(`web bench: ${records.toLocaleString('en')} records in ${loaded.seconds.toFixed(0)} s; measuring …\n`);
+    process.stderr.write(`web bench: ${records.toLocaleString('en')} records (loaded in ${loaded.seconds.toFixed(0)} s); measuring …\n`);
     const [first] = await db.driver.query('SELECT min(id) AS id FROM aggregate_reports');
     const { views, failures } = await measure(url, Number(first?.id ?? 1), runs);
     return {
@@ -269,34 +296,66 @@ export function formatWebBench(r: WebBenchResult): string {
   return lines.join('\n');
 }
 
-export async function runWebBench(opts: { sqliteRecords?: number; postgresRecords?: number; runs?: number } = {}): Promise<WebBenchResult[]> {
+export async function runWebBench(opts: { sqliteRecords?: number; postgresRecords?: number; runs?: number; only?: 'sqlite' | 'postgres' } = {}): Promise<WebBenchResult[]> {
   const results: WebBenchResult[] = [];
   const runs = opts.runs ?? 15;
-  const dir = mkdtempSync(join(tmpdir(), 'dmarc-lens-web-bench-'));
-  try {
-    const r = await benchOne('sqlite', `sqlite:${join(dir, 'web.db')}`, opts.sqliteRecords ?? 1_000_000, 1, 3600, runs);
+  const out = join(HERE, 'out');
+  mkdirSync(out, { recursive: true });
+  if (opts.only !== 'postgres') {
+    const target = opts.sqliteRecords ?? 1_000_000;
+    const file = join(out, `web-sqlite-${target}.db`);
+    const note = join(out, `web-sqlite-${target}.json`);
+    const reused = existsSync(file) && keptLoad(note) !== null;
+    if (!reused) {
+      for (const f of [file, `${file}-wal`, `${file}-shm`, note]) rmSync(f, { force: true });
+    }
+    const r = await benchOne('sqlite', `sqlite:${file}`, target, 1, 3600, runs, note, reused);
     process.stdout.write(formatWebBench(r) + '\n');
     results.push(r);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
-  const pg = await getTestPostgres();
-  if (!pg) {
+  if (opts.only === 'sqlite') return results;
+  const pgServer = await getTestPostgres();
+  if (!pgServer) {
     process.stdout.write('postgres: skipped (no PostgreSQL reachable and none could be started)\n');
     return results;
   }
   try {
+    const target = opts.postgresRecords ?? 10_000_000;
     const budget = Number(process.env.DMARC_LENS_BENCH_PG_SECONDS) || 600;
-    const r = await benchOne('postgres', pg.url, opts.postgresRecords ?? 10_000_000, 3, budget, runs);
+    const name = `dmarc_lens_web_bench_${target}`;
+    const note = join(out, `web-postgres-${target}.json`);
+    const admin = new pg.Client({ connectionString: pgServer.url });
+    await admin.connect();
+    let reused: boolean;
+    try {
+      const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+      reused = exists && keptLoad(note) !== null;
+      if (!reused) {
+        rmSync(note, { force: true });
+        if (exists) await admin.query(`DROP DATABASE ${name}`);
+        await admin.query(`CREATE DATABASE ${name}`);
+      }
+    } finally {
+      await admin.end();
+    }
+    const url = new URL(pgServer.url);
+    url.pathname = `/${name}`;
+    const r = await benchOne('postgres', url.toString(), target, 3, budget, runs, note, reused);
     process.stdout.write(formatWebBench(r) + '\n');
     results.push(r);
   } finally {
-    await pg.cleanup();
+    await pgServer.cleanup();
   }
   return results;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [sqliteRecords, postgresRecords] = process.argv.slice(2).map(Number);
-  await runWebBench({ ...(sqliteRecords ? { sqliteRecords } : {}), ...(postgresRecords ? { postgresRecords } : {}) });
+  const only = process.env.DMARC_LENS_BENCH_ONLY;
+  await runWebBench({
+    ...(sqliteRecords ? { sqliteRecords } : {}),
+    ...(postgresRecords ? { postgresRecords } : {}),
+    ...(only === 'sqlite' || only === 'postgres' ? { only } : {}),
+    ...(process.env.DMARC_LENS_BENCH_RUNS ? { runs: Number(process.env.DMARC_LENS_BENCH_RUNS) } : {}),
+  });
 }

@@ -5,6 +5,7 @@
  */
 import type { Readiness } from '../domain/readiness.ts';
 import type { Verdict } from '../domain/classify.ts';
+import type { SourceTableFilter, SourceTablePage } from './source-table.ts';
 
 export interface AnalyticsFilter {
   /** policy domain, case-insensitive; absent = all domains */
@@ -125,6 +126,14 @@ export interface Analytics {
    * largest N rows are classified and returned (much cheaper when there are tens of thousands of sources).
    */
   sources(filter: AnalyticsFilter & { limit?: number }): Promise<SourceRow[]>;
+  /**
+   * One page of the Sources table (verdict / service / text filters, "failing first" order) and the number of
+   * matching rows; without those filters only the page's sources are classified. Optional: the web API falls
+   * back to sources() when an implementation lacks it.
+   */
+  sourceTable?(filter: SourceTableFilter, page: { offset: number; limit: number }): Promise<SourceTablePage>;
+  /** messages and sources per verdict over the filtered sources (the `verdict` filter is ignored) */
+  sourceVerdicts?(filter: SourceTableFilter): Promise<{ verdict: Verdict; messages: number; sources: number }[]>;
   selectors(filter: AnalyticsFilter): Promise<SelectorRow[]>;
   /** `days`: the what-if window ending at filter.to (default: the newest report) */
   readiness(filter: AnalyticsFilter & { days?: number }): Promise<Readiness[]>;

@@ -4,7 +4,7 @@
  * rules of server/domain (classification, selectors, readiness). No raw records are read.
  */
 import { readinessSourceOf, assessReadiness, type Readiness } from '../domain/readiness.ts';
-import { selectorSlug, type Classification, type SourceGroup } from '../domain/classify.ts';
+import { selectorSlug, VERDICTS, type Classification, type SourceGroup, type Verdict } from '../domain/classify.ts';
 import { sharedAsnDatabase, type AsnInfo } from '../enrich/asn-db.ts';
 import { sharedCountryDatabase } from '../enrich/country-db.ts';
 import type { Enrichment } from '../enrich/enrichment.ts';
@@ -17,21 +17,19 @@ import { DAY, dayFilter, isoDay, type DayFilter } from './analytics-filter.ts';
 import type { Analytics, AnalyticsFilter, AuthCounts, DayPoint, DomainOverview, MonthlySummaryRow, SelectorRow, SourceRow } from './analytics-types.ts';
 import { classifySources, sourceRow, type ClassifiedSource } from './classify-sources.ts';
 import {
-  authRows,
   distinctDomains,
   domainCells,
-  failingSourceCounts,
   newestDay,
   newestPolicy,
   reportCounts,
   selectorCells,
-  sourceAuthRows,
   sourceIps,
   type DomainDayRow,
 } from './rollup-queries.ts';
 import { selectorRows } from './selector-rows.ts';
 import { senderMatcher, validApproval } from './sender-context.ts';
-import { groupsFromRollups } from './source-groups.ts';
+import { SourceIndex, type GroupSet } from './source-index.ts';
+import { byFailing, needsClassification, sourceMatches, type SourceTableFilter, type SourceTablePage } from './source-table.ts';
 
 export interface AnalyticsDeps {
   /** the config file's `senders` section (own services, approved sources) */
@@ -52,6 +50,8 @@ export interface StoreAnalytics extends Analytics {
   removeApprovedSource(id: number): Promise<boolean>;
   /** the classified sources with their groups and enrichment (CLI, readiness) */
   classifiedSources(filter: AnalyticsFilter): Promise<ClassifiedSource[]>;
+  sourceTable(filter: SourceTableFilter, page: { offset: number; limit: number }): Promise<SourceTablePage>;
+  sourceVerdicts(filter: SourceTableFilter): Promise<{ verdict: Verdict; messages: number; sources: number }[]>;
 }
 
 export const DEFAULT_READINESS_DAYS = 30;
@@ -82,41 +82,121 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
 
   const domainsOf = async (f: DayFilter): Promise<string[]> => (f.domain !== undefined ? [f.domain] : distinctDomains(driver));
 
-  /**
-   * The classified sources of the filter. `onlyFailing`: groups whose every message passed DKIM aligned are
-   * compliant whatever else is known, and nothing about them matters to readiness but their count — they are
-   * returned with a bare classification, without looking up who they are.
-   */
-  const classify = async (f: DayFilter, matcher: SenderMatcher, opts: { onlyFailing?: boolean; limit?: number } = {}): Promise<ClassifiedSource[]> => {
-    const out: ClassifiedSource[] = [];
-    const limit = opts.limit !== undefined && opts.limit >= 0 ? Math.floor(opts.limit) : Infinity;
-    for (const domain of await domainsOf(f)) {
-      const scoped = { ...f, domain };
-      const [rows, auths] = await Promise.all([sourceAuthRows(driver, scoped), authRows(driver, domain)]);
-      rows.sort((a, b) => b.messages - a.messages);
-      let groups = [...groupsFromRollups(rows, auths).values()];
-      if (groups.length > limit) groups = groups.sort((a, b) => b.messages - a.messages).slice(0, limit);
-      const full = opts.onlyFailing ? groups.filter((g) => g.dkimAlignedPass < g.messages) : groups;
-      const { enrichments, offline } = await enrichmentsOf(full);
-      for (const c of classifySources(full, enrichments, matcher, offline)) out.push(c);
-      if (opts.onlyFailing) for (const g of groups) if (g.dkimAlignedPass >= g.messages) out.push(bareCompliant(g));
+  const index = new SourceIndex(driver);
+  /** the last few group sets (a CSV export pages through one; a view asks for its table and chart together) */
+  const groupSets = new Map<string, GroupSet>();
+  const groupSetOf = async (f: DayFilter): Promise<GroupSet> => {
+    await index.refresh();
+    const key = JSON.stringify([f.domain ?? null, f.fromDay ?? null, f.toDay ?? null, index.version]);
+    let set = groupSets.get(key);
+    if (set) {
+      groupSets.delete(key);
+    } else {
+      set = index.groups(f);
+      while (groupSets.size >= 4) groupSets.delete(groupSets.keys().next().value!);
     }
-    out.sort((a, b) => b.group.messages - a.group.messages);
-    return out.length > limit ? out.slice(0, limit) : out;
+    groupSets.set(key, set);
+    return set;
   };
 
+  /**
+   * Classifications by group content (GroupSet.contentKey) while the data, approvals and enrichment are the same
+   * (`version`): ranges a few days apart share most of their groups, and classifying is the costly part.
+   */
+  let classMemo = { version: '', memo: new TwoGenerationMemo<number, { key: string; c: ClassifiedSource }>(50_000) };
+
+  /** classifies groups `ids` of `set`; the result keeps their order */
+  const classifyInOrder = async (set: GroupSet, ids: readonly number[], matcher: SenderMatcher, version?: string): Promise<ClassifiedSource[]> => {
+    const memoVersion = version === undefined ? null : `${index.version} ${version}`;
+    if (memoVersion !== null && classMemo.version !== memoVersion) classMemo = { version: memoVersion, memo: new TwoGenerationMemo(50_000) };
+    const out = new Array<ClassifiedSource | undefined>(ids.length);
+    const keys = memoVersion === null ? null : ids.map((g) => set.contentKey(g));
+    const todo: SourceGroup[] = [];
+    const todoAt: number[] = [];
+    ids.forEach((g, i) => {
+      // by group id, then the content compared: cheaper than hashing long content keys
+      const hit = keys ? classMemo.memo.get(g) : undefined;
+      if (hit && hit.key === keys![i]) out[i] = hit.c;
+      else {
+        todo.push(set.group(g));
+        todoAt.push(i);
+      }
+    });
+    if (todo.length > 0) {
+      const { enrichments, offline } = await enrichmentsOf(todo);
+      const rank = new Map(todo.map((g, i) => [g, i]));
+      for (const c of classifySources(todo, enrichments, matcher, offline)) {
+        const i = todoAt[rank.get(c.group)!]!;
+        out[i] = c;
+        if (keys && memoVersion === classMemo.version) classMemo.memo.set(ids[i]!, { key: keys[i]!, c });
+      }
+    }
+    return out as ClassifiedSource[];
+  };
+
+  /**
+   * The classified sources of the filter, largest first. `onlyFailing`: groups whose every message passed DKIM
+   * aligned are compliant whatever else is known, and nothing about them matters to readiness but their count —
+   * they are returned with a bare classification, without looking up who they are. `version` (dataVersion):
+   * classifications may be reused from earlier requests of the same data.
+   */
+  const classify = async (f: DayFilter, matcher: SenderMatcher, opts: { onlyFailing?: boolean; limit?: number; version?: string } = {}): Promise<ClassifiedSource[]> => {
+    const set = await groupSetOf(f);
+    const limit = opts.limit !== undefined && opts.limit >= 0 ? Math.floor(opts.limit) : Infinity;
+    const ids = set.top(limit < set.count ? limit : set.count);
+    if (!opts.onlyFailing) return classifyInOrder(set, ids, matcher, opts.version);
+    const failing = ids.filter((g) => set.dkimAlignedPass(g) < set.messages(g));
+    const classified = await classifyInOrder(set, failing, matcher, opts.version);
+    const byId = new Map(failing.map((g, i) => [g, classified[i]!]));
+    return ids.map((g) => byId.get(g) ?? bareCompliant(set.group(g)));
+  };
+
+  /** derived from the cached sets and lists above, dropped with them */
+  const filteredRows = new WeakMap<ClassifiedSource[], Map<string, SourceRow[]>>();
+
+  /** every classified source of the filter, kept while the data they come from is unchanged */
+  const classifiedLists = new Map<string, Promise<ClassifiedSource[]>>();
+  const allClassified = async (f: DayFilter, matcher: SenderMatcher, version: string): Promise<ClassifiedSource[]> => {
+    await index.refresh();
+    const key = JSON.stringify([f.domain ?? null, f.fromDay ?? null, f.toDay ?? null, index.version, version]);
+    let list = classifiedLists.get(key);
+    if (!list) {
+      list = classify(f, matcher, { version });
+      list.catch(() => classifiedLists.delete(key));
+      while (classifiedLists.size >= 2) classifiedLists.delete(classifiedLists.keys().next().value!);
+      classifiedLists.set(key, list);
+    }
+    return list;
+  };
+
+  /**
+   * What is known about each source IP (stored enrichment, else the offline databases), remembered while the
+   * enrichment cache is unchanged: a view classifies the same tens of thousands of IPs again and again.
+   */
+  let enrichMemo: { version: string; byIp: Map<string, { e: Enrichment | null; offline: boolean }> } = { version: '', byIp: new Map() };
+  const MAX_ENRICH_MEMO = 1_000_000;
   const enrichmentsOf = async (groups: Iterable<SourceGroup>): Promise<{ enrichments: Map<string, Enrichment>; offline: Set<string> }> => {
-    const canonical = new Map<string, string>();
-    for (const g of groups) canonical.set(g.sourceIp, parseIp(g.sourceIp)?.text ?? g.sourceIp);
-    const stored = await cache.getMany(canonical.values());
+    const [v] = await driver.query('SELECT count(*) AS n, coalesce(max(enriched_at), 0) AS e, coalesce(max(expires_at), 0) AS x FROM enrichment_cache');
+    const version = JSON.stringify(v ?? {});
+    if (enrichMemo.version !== version || enrichMemo.byIp.size > MAX_ENRICH_MEMO) enrichMemo = { version, byIp: new Map() };
+    const memo = enrichMemo.byIp;
+    const missing = new Map<string, string>();
+    for (const g of groups) if (!memo.has(g.sourceIp)) missing.set(g.sourceIp, parseIp(g.sourceIp)?.text ?? g.sourceIp);
+    if (missing.size > 0) {
+      const stored = await cache.getMany(missing.values());
+      for (const [ip, key] of missing) {
+        const cached = stored.get(key)?.enrichment;
+        memo.set(ip, cached ? { e: cached, offline: false } : { e: offlineFacts(key), offline: true });
+      }
+    }
     const out = new Map<string, Enrichment>();
     const offline = new Set<string>();
-    for (const [ip, key] of canonical) {
-      const cached = stored.get(key)?.enrichment;
-      const e = cached ?? offlineFacts(key);
-      if (!e) continue;
-      out.set(ip, e);
-      if (!cached) offline.add(ip);
+    for (const g of groups) {
+      const m = memo.get(g.sourceIp);
+      if (!m?.e || out.has(g.sourceIp)) continue;
+      // offline facts are as of now
+      out.set(g.sourceIp, m.offline ? { ...m.e, enrichedAt: now() } : m.e);
+      if (m.offline) offline.add(g.sourceIp);
     }
     return { enrichments: out, offline };
   };
@@ -131,7 +211,7 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
     const hit = readinessCache.get(cacheKey);
     if (hit) return hit;
     const window: DayFilter = { domain, fromDay: endDay - (days - 1) * DAY, toDay: endDay };
-    const sources = await classify(window, matcher, { onlyFailing: true });
+    const sources = await classify(window, matcher, { onlyFailing: true, version });
     const policy = await newestPolicy(driver, domain, endDay + DAY - 1);
     const rows = sources.map((s) => readinessSourceOf(s.group, s.classification, s.enrichment?.ptr ?? null));
     const result = assessReadiness(domain, { p: policy?.p ?? null, sp: policy?.sp ?? null, np: policy?.np ?? null, pct: policy?.pct ?? null, testing: policy?.testing ?? null }, rows, days);
@@ -177,6 +257,42 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
     async sources(filter): Promise<SourceRow[]> {
       const opts = filter.limit !== undefined ? { limit: filter.limit } : {};
       return (await classify(dayFilter(filter), await senderMatcher(driver, config), opts)).map((s) => s.row);
+    },
+
+    async sourceTable(filter, page) {
+      const f = dayFilter(filter);
+      const [matcher, version] = await Promise.all([senderMatcher(driver, config), dataVersion(driver)]);
+      const offset = Math.max(0, Math.floor(page.offset));
+      const end = offset + Math.max(0, Math.floor(page.limit));
+      if (!needsClassification(filter)) {
+        // the order and the total need only counts: classify just the page
+        const set = await groupSetOf(f);
+        const ids = set.top(end, filter.sort === 'failing' ? 'failing' : 'messages').slice(offset, end);
+        const rows = (await classifyInOrder(set, ids, matcher, version)).map((c) => c.row);
+        return { rows, total: set.count };
+      }
+      const all = await allClassified(f, matcher, version);
+      const filterKey = JSON.stringify([filter.verdict, filter.service, filter.q, filter.sort]);
+      let byFilter = filteredRows.get(all);
+      if (!byFilter) filteredRows.set(all, (byFilter = new Map()));
+      let rows = byFilter.get(filterKey);
+      if (!rows) {
+        rows = all.map((c) => c.row).filter((s) => sourceMatches(s, filter));
+        if (filter.sort === 'failing') byFailing(rows, (s) => s.dmarcFail, (s) => s.messages);
+        if (byFilter.size >= 4) byFilter.delete(byFilter.keys().next().value!);
+        byFilter.set(filterKey, rows);
+      }
+      return { rows: rows.slice(offset, end), total: rows.length };
+    },
+
+    async sourceVerdicts(filter) {
+      const f = dayFilter(filter);
+      const [matcher, version] = await Promise.all([senderMatcher(driver, config), dataVersion(driver)]);
+      const rows = (await allClassified(f, matcher, version)).map((c) => c.row).filter((s) => sourceMatches(s, { ...filter, verdict: undefined }));
+      return VERDICTS.map((verdict) => {
+        const of = rows.filter((s) => s.verdict === verdict);
+        return { verdict, messages: of.reduce((n, s) => n + s.messages, 0), sources: of.length };
+      });
     },
 
     async classifiedSources(filter) {
@@ -226,13 +342,17 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
         m.from = Math.min(m.from, c.day);
         m.to = Math.max(m.to, c.day);
       }
-      // distinct failing IPs per domain, one query per calendar month of the range
-      const failing = new Map<string, number>();
-      for (const month of new Set([...months.values()].map((m) => m.month))) {
+      // distinct failing IPs per domain and calendar month of the range (from the source index, one pass)
+      await index.refresh();
+      const monthList = [...new Set([...months.values()].map((m) => m.month))];
+      const ranges = monthList.map((month): [number, number] => {
         const [y, mo] = month.split('-').map(Number) as [number, number];
-        const start = Math.max(Date.UTC(y, mo - 1, 1) / 1000, f.fromDay ?? -Infinity);
-        const end = Math.min(Date.UTC(y, mo, 1) / 1000 - DAY, f.toDay ?? Infinity);
-        for (const [domain, n] of await failingSourceCounts(driver, f.domain, start, end)) failing.set(`${domain}\u0000${month}`, n);
+        return [Math.max(Date.UTC(y, mo - 1, 1) / 1000, f.fromDay ?? -Infinity), Math.min(Date.UTC(y, mo, 1) / 1000 - DAY, f.toDay ?? Infinity)];
+      });
+      const failing = new Map<string, number>();
+      for (const [key, n] of index.failingSourceCounts(f.domain, ranges)) {
+        const [domain, r] = key.split('\u0000') as [string, string];
+        failing.set(`${domain}\u0000${monthList[Number(r)]}`, n);
       }
       return [...months]
         .map(([key, m]): MonthlySummaryRow => ({
@@ -255,6 +375,33 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
     approvedSources: () => listApprovals(driver),
     removeApprovedSource: (id) => deleteApproval(driver, id),
   };
+}
+
+/**
+ * A bounded memo that forgets in bulk: entries go into the current generation; when it is full it becomes the
+ * old one (the previous old one is dropped), and a hit in the old generation moves back to the current one.
+ * (Deleting a Map's oldest keys one by one instead gets slower as deleted slots pile up at its front.)
+ */
+class TwoGenerationMemo<K, V> {
+  #current = new Map<K, V>();
+  #old = new Map<K, V>();
+  constructor(private readonly perGeneration: number) {}
+
+  get(key: K): V | undefined {
+    const hit = this.#current.get(key);
+    if (hit !== undefined) return hit;
+    const old = this.#old.get(key);
+    if (old !== undefined) this.set(key, old);
+    return old;
+  }
+
+  set(key: K, value: V): void {
+    if (this.#current.size >= this.perGeneration) {
+      this.#old = this.#current;
+      this.#current = new Map();
+    }
+    this.#current.set(key, value);
+  }
 }
 
 /** A fully DKIM-aligned group: compliant, whoever sends it (readiness needs nothing more about it). */

@@ -1,6 +1,7 @@
 /**
- * The flat export rows of `dmarc-lens export sources` and `export selectors` (JSON, JSON lines and CSV share them;
- * in CSV, lists are joined with " | ").
+ * The flat rows of a source and a selector, built once: `dmarc-lens export sources` / `export selectors` use them
+ * as they are (JSON, JSON lines and CSV; in CSV, lists are joined with " | "), and the web tables
+ * (server/http/analytics-rows.ts) take their columns from them, adding only their own (pass rate, key status).
  */
 import { isoDate } from '../export/shapes.ts';
 import type { SelectorRow, SourceRow } from './analytics-types.ts';

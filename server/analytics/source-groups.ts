@@ -17,16 +17,24 @@ export function addRollupRow(groups: Map<string, SourceGroup>, row: SourceAuthRo
   if (!auth || row.messages <= 0) return null;
   const key = groupKey(row.domain, row.ip, auth.dkimDomain, auth.dkimSelector);
   let g = groups.get(key);
-  if (!g) {
-    g = {
-      policyDomain: row.domain, sourceIp: row.ip, dkimDomain: auth.dkimDomain, dkimSelector: auth.dkimSelector,
-      messages: 0, dkimAlignedPass: 0, spfAlignedPass: 0, dmarcPass: 0,
-      forwardEvidenceNoDkim: 0, spfOnlyNoDkim: 0, neitherNoDkim: 0, arcEvidence: 0,
-      overrideReasons: {}, keyResults: {}, dkimPassDomains: [], headerFromDomains: [],
-      firstSeen: row.firstDay, lastSeen: row.lastDay + DAY - 1,
-    };
-    groups.set(key, g);
-  }
+  if (!g) groups.set(key, (g = newGroup(row, auth)));
+  addToGroup(g, row, auth);
+  return g;
+}
+
+/** An empty group for the row's (domain, IP, key signature). */
+export function newGroup(row: SourceAuthRow, auth: AuthRow): SourceGroup {
+  return {
+    policyDomain: row.domain, sourceIp: row.ip, dkimDomain: auth.dkimDomain, dkimSelector: auth.dkimSelector,
+    messages: 0, dkimAlignedPass: 0, spfAlignedPass: 0, dmarcPass: 0,
+    forwardEvidenceNoDkim: 0, spfOnlyNoDkim: 0, neitherNoDkim: 0, arcEvidence: 0,
+    overrideReasons: {}, keyResults: {}, dkimPassDomains: [], headerFromDomains: [],
+    firstSeen: row.firstDay, lastSeen: row.lastDay + DAY - 1,
+  };
+}
+
+/** Adds a row (with messages) of the group's own (domain, IP, key signature). */
+export function addToGroup(g: SourceGroup, row: SourceAuthRow, auth: AuthRow): void {
   const n = row.messages;
   g.messages += n;
   if (auth.dkimAligned) g.dkimAlignedPass += n;
@@ -44,7 +52,6 @@ export function addRollupRow(groups: Map<string, SourceGroup>, row: SourceAuthRo
   addDistinct(g.headerFromDomains, auth.headerFrom);
   g.firstSeen = Math.min(g.firstSeen, row.firstDay);
   g.lastSeen = Math.max(g.lastSeen, row.lastDay + DAY - 1);
-  return g;
 }
 
 export function groupsFromRollups(rows: Iterable<SourceAuthRow>, auths: Map<number, AuthRow>): Map<string, SourceGroup> {

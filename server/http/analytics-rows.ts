@@ -3,7 +3,7 @@
  * selectors and monthly summary tables are built here, once.
  */
 import type { DayPoint, DomainOverview, MonthlySummaryRow, SelectorRow, SourceRow } from '../analytics/analytics-types.ts';
-import { isoDate } from '../export/shapes.ts';
+import { selectorExportRow, sourceExportRow, type ExportValue } from '../analytics/export-rows.ts';
 import type { TableRow } from './table-response.ts';
 
 const rate = (n: number, of: number): number | null => (of > 0 ? Math.round((n / of) * 10_000) / 10_000 : null);
@@ -58,35 +58,13 @@ export const SOURCE_COLUMNS = [
   'spf_aligned_pass', 'verdict', 'approved', 'likely_spoofing', 'fix', 'evidence', 'first_seen', 'last_seen',
 ] as const;
 
+/** The CLI export's source row (server/analytics/export-rows.ts) in the web table's columns. */
 export function sourceRow(s: SourceRow): TableRow {
-  return {
-    domain: s.domain,
-    service: s.service?.name ?? null,
-    service_type: s.service?.type ?? null,
-    base_domain: s.baseDomain,
-    ip: s.ip,
-    reverse_dns: s.reverseDns,
-    forward_confirmed: s.forwardConfirmed,
-    asn: s.asn,
-    as_org: s.asOrg,
-    country: s.country,
-    dkim_domain: s.dkimDomain,
-    dkim_selector: s.dkimSelector,
-    header_from: s.headerFrom,
-    messages: s.messages,
-    dmarc_pass: s.dmarcPass,
-    dmarc_fail: s.dmarcFail,
+  return tableRow(SOURCE_COLUMNS, sourceExportRow(s), {
     pass_rate: rate(s.dmarcPass, s.messages),
-    dkim_aligned_pass: s.dkimAlignedPass,
-    spf_aligned_pass: s.spfAlignedPass,
     verdict: s.verdict,
-    approved: s.approved,
-    likely_spoofing: s.likelySpoofing,
-    fix: s.fix,
     evidence: s.evidence.join('; '),
-    first_seen: isoDate(s.firstSeen),
-    last_seen: isoDate(s.lastSeen),
-  };
+  });
 }
 
 export const SELECTOR_COLUMNS = [
@@ -94,23 +72,24 @@ export const SELECTOR_COLUMNS = [
   'failing', 'notes', 'key_status', 'key_detail',
 ] as const;
 
+/** The CLI export's selector row in the web table's columns, with the key's DNS status. */
 export function selectorRow(s: SelectorRow, key: { status: string; detail: string | null }): TableRow {
-  return {
-    domain: s.domain,
-    signing_domain: s.signingDomain,
-    selector: s.selector,
-    service: s.service,
-    messages: s.messages,
-    pass: s.pass,
-    pass_rate: Math.round(s.passRate * 10_000) / 10_000,
-    first_seen: isoDate(s.firstSeen),
-    last_seen: isoDate(s.lastSeen),
-    stale: s.stale,
-    failing: s.failing,
+  return tableRow(SELECTOR_COLUMNS, selectorExportRow(s), {
     notes: s.notes.join('; '),
     key_status: key.status,
     key_detail: key.detail,
-  };
+  });
+}
+
+/** `columns` in order, each from `own` when it has it, else from the shared export row */
+function tableRow(columns: readonly string[], shared: Record<string, ExportValue>, own: TableRow): TableRow {
+  const row: TableRow = {};
+  for (const c of columns) {
+    const v = c in own ? own[c]! : shared[c];
+    if (v === undefined || Array.isArray(v)) throw new Error(`column ${c} has no table value`);
+    row[c] = v;
+  }
+  return row;
 }
 
 export const MONTH_COLUMNS = ['domain', 'month', 'messages', 'dmarc_pass', 'pass_rate', 'failing_sources'] as const;

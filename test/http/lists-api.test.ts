@@ -5,6 +5,11 @@ import { webDialects } from './dialects.ts';
 import { allRows, asCsvCells, csvRows, startWebFixture, type TestClient, type WebFixture } from './web-fixture.ts';
 
 const { dialects, cleanup } = await webDialects('failure, TLS and quarantine API');
+/** the failure list's columns that `q` searches */
+const FAILURE_SEARCHED = [
+  'source_ip_address', 'reported_domain', 'original_mail_from', 'original_rcpt_to', 'sample_from', 'sample_to', 'sample_subject',
+  'sample_message_id', 'dkim_domain', 'reporter_org', 'reporter_email',
+];
 afterAll(cleanup);
 
 for (const dialect of dialects) describe(`failure, TLS and quarantine API (${dialect.name})`, () => {
@@ -70,6 +75,52 @@ for (const dialect of dialects) describe(`failure, TLS and quarantine API (${dia
     const detail = (await api.get(`/api/tls/${rows[0]!.id}`)).json();
     expect(detail.report.report_id).toBe(rows[0]!.report_id);
     expect(detail.report.policies.length).toBeGreaterThan(0);
+  });
+
+  it('searches failure reports by text (sender, subject, source IP, …), case-insensitively, with LIKE wildcards taken literally', async () => {
+    const all = await allRows(api, '/api/failures', {}, 1000);
+    const withSubject = all.find((r) => typeof r.sample_subject === 'string' && String(r.sample_subject).length >= 4);
+    const withIp = all.find((r) => typeof r.source_ip_address === 'string' && r.source_ip_address !== '');
+    expect(withSubject ?? withIp).toBeTruthy();
+    for (const [field, row] of [['sample_subject', withSubject], ['source_ip_address', withIp]] as const) {
+      if (!row) continue;
+      const value = String(row[field]);
+      const needle = value.slice(1, Math.min(value.length, 12)).toUpperCase();
+      const hits = await allRows(api, '/api/failures', { q: needle });
+      expect(hits.some((r) => r.id === row.id), `${field} ${needle}`).toBe(true);
+      // every hit has the text in one of the searched fields
+      for (const h of hits) expect(FAILURE_SEARCHED.some((c) => String(h[c] ?? '').toLowerCase().includes(needle.toLowerCase())), JSON.stringify(h)).toBe(true);
+      const first = (await api.get(`/api/failures?q=${encodeURIComponent(needle)}&limit=1`)).json();
+      expect(first.total).toBe(hits.length);
+      await expectCsvEqualsJson('/api/failures', { q: needle });
+    }
+    // wildcards are literal: "%" and "_" match only themselves, not every report
+    for (const wild of ['%', '_']) {
+      const want = all.filter((r) => FAILURE_SEARCHED.some((c) => String(r[c] ?? '').includes(wild))).length;
+      expect((await api.get(`/api/failures?q=${encodeURIComponent(wild)}`)).json().total, wild).toBe(want);
+    }
+    expect(all.length).toBeGreaterThan(0);
+    expect((await api.get(`/api/failures?q=${encodeURIComponent('zz_no_such_text_zz')}`)).json()).toMatchObject({ rows: [], total: 0 });
+    expect((await api.get(`/api/failures?q=${'x'.repeat(201)}`)).status).toBe(400);
+  });
+
+  it('searches TLS reports by reporter, report id and policy domain', async () => {
+    const all = await allRows(api, '/api/tls', {}, 1000);
+    const row = all[0]!;
+    for (const needle of [String(row.organization_name).slice(0, 6).toUpperCase(), String(row.report_id), String(row.policy_domain)]) {
+      const hits = await allRows(api, '/api/tls', { q: needle });
+      expect(hits.some((r) => r.id === row.id), needle).toBe(true);
+      const n = needle.toLowerCase();
+      const reportsHit = new Set(hits.map((h) => h.id));
+      // each report found has the text in its reporter, report id or one of its policies' domains / MX patterns
+      for (const id of reportsHit) {
+        const rowsOf = all.filter((r) => r.id === id);
+        expect(rowsOf.some((r) => [r.organization_name, r.report_id, r.policy_domain, r.mx_host_patterns].some((v) => String(v ?? '').toLowerCase().includes(n)))).toBe(true);
+      }
+      await expectCsvEqualsJson('/api/tls', { q: needle });
+    }
+    expect((await api.get('/api/tls?q=_')).json().total).toBe(new Set(all.filter((r) => [r.organization_name, r.report_id, r.policy_domain, r.mx_host_patterns].some((v) => String(v ?? '').includes('_'))).map((r) => r.id)).size);
+    expect((await api.get(`/api/tls?q=${encodeURIComponent('zz_no_such_text_zz')}`)).json()).toMatchObject({ rows: [], total: 0 });
   });
 
   it('lists the quarantine with reason, origin and time; its chart counts per reason', async () => {

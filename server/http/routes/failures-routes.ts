@@ -5,21 +5,20 @@ import type { AppContext } from '../app-context.ts';
 import { DATE_RANGE, rangeOf } from '../filters.ts';
 import { notFound } from '../http-error.ts';
 import { idParam } from '../id-param.ts';
-import type { FailureFilter } from '../queries/failure-where.ts';
 import { failuresByDay } from '../queries/failures-by-day.ts';
 import { getFailure } from '../queries/get-failure.ts';
-import { FAILURE_COLUMNS, searchFailures } from '../queries/search-failures.ts';
+import { FAILURE_COLUMNS, FAILURE_LIST_FILTERS, failureListFilter, searchFailures, type FailureListFilter } from '../queries/search-failures.ts';
 import { parseInput } from '../request-schema.ts';
 import { addTable } from '../table-response.ts';
 
 export function failuresRoutes(ctx: AppContext): Router {
   const router = Router();
-  addTable<FailureFilter>(router, {
+  addTable<FailureListFilter>(router, {
     path: '/api/failures',
     name: 'failures',
-    filters: DATE_RANGE,
+    filters: FAILURE_LIST_FILTERS,
     columns: FAILURE_COLUMNS,
-    toFilter: rangeOf,
+    toFilter: failureListFilter,
     page: (f, cursor, limit) => searchFailures(ctx.db.driver, f, cursor, limit),
   });
   router.get('/api/failures/chart', async (req, res) => {

@@ -4,7 +4,7 @@
  */
 import { Router } from 'express';
 import ipaddr from 'ipaddr.js';
-import type { SourceRow } from '../../analytics/analytics-types.ts';
+import { byFailing, sourceMatches } from '../../analytics/source-table.ts';
 import { VERDICTS } from '../../domain/classify.ts';
 import type { AppContext } from '../app-context.ts';
 import { AnalyticsMemo } from '../analytics-memo.ts';
@@ -40,6 +40,7 @@ const APPROVE_BODY = {
 
 export function sourcesRoutes(ctx: AppContext): Router {
   const router = Router();
+  // only for an Analytics without sourceTable(): the whole classified list, held briefly
   const memo = new AnalyticsMemo();
   const sources = (range: RangeFilter) => memo.get(`sources ${JSON.stringify(range)}`, () => needAnalytics(ctx).sources(range));
 
@@ -50,8 +51,15 @@ export function sourcesRoutes(ctx: AppContext): Router {
     columns: SOURCE_COLUMNS,
     toFilter: (p) => ({ ...rangeOf(p), ...(p as Omit<SourceFilter, keyof RangeFilter>) }),
     page: async (f, cursor, limit) => {
-      const rows = (await sources(rangeOf(f as Record<string, unknown>))).filter((s) => matches(s, f));
-      if (f.sort === 'failing') rows.sort((a, b) => b.dmarcFail - a.dmarcFail || b.messages - a.messages);
+      const analytics = needAnalytics(ctx);
+      if (analytics.sourceTable) {
+        if (cursor !== null && !/^\d+$/.test(cursor)) throw badRequest('"cursor" is not a cursor from a previous page');
+        const offset = cursor === null ? 0 : Number(cursor);
+        const page = await analytics.sourceTable(f, { offset, limit });
+        return { rows: page.rows.map(sourceRow), next: offset + limit < page.total ? String(offset + limit) : null, total: page.total };
+      }
+      const rows = (await sources(rangeOf(f as Record<string, unknown>))).filter((s) => sourceMatches(s, f));
+      if (f.sort === 'failing') byFailing(rows, (s) => s.dmarcFail, (s) => s.messages);
       return pageOfList(rows, cursor, limit, sourceRow);
     },
   });
@@ -59,7 +67,10 @@ export function sourcesRoutes(ctx: AppContext): Router {
   /** messages per verdict over the filtered sources, all verdicts (the chart a click on which sets `verdict`) */
   router.get('/api/sources/chart', async (req, res) => {
     const p = parseInput(FILTERS, req.query) as SourceFilter;
-    const rows = (await sources(rangeOf(p as Record<string, unknown>))).filter((s) => matches(s, { ...p, verdict: undefined }));
+    const analytics = needAnalytics(ctx);
+    const filter = { ...rangeOf(p as Record<string, unknown>), ...p, verdict: undefined };
+    if (analytics.sourceVerdicts) return void res.json({ byVerdict: await analytics.sourceVerdicts(filter) });
+    const rows = (await sources(rangeOf(p as Record<string, unknown>))).filter((s) => sourceMatches(s, filter));
     const byVerdict = VERDICTS.map((verdict) => ({
       verdict,
       messages: rows.filter((s) => s.verdict === verdict).reduce((n, s) => n + s.messages, 0),
@@ -86,15 +97,4 @@ export function sourcesRoutes(ctx: AppContext): Router {
     res.status(204).end();
   });
   return router;
-}
-
-function matches(s: SourceRow, f: SourceFilter): boolean {
-  if (f.verdict !== undefined && s.verdict !== f.verdict) return false;
-  if (f.service !== undefined && (s.service?.name ?? '').toLowerCase() !== f.service.toLowerCase()) return false;
-  if (f.q !== undefined) {
-    const q = f.q.toLowerCase();
-    const hay = [s.ip, s.reverseDns, s.baseDomain, s.service?.name, s.asOrg, s.dkimDomain, s.headerFrom].map((v) => (v ?? '').toLowerCase());
-    if (!hay.some((h) => h.includes(q))) return false;
-  }
-  return true;
 }

@@ -6,20 +6,19 @@ import { DATE_RANGE, rangeOf } from '../filters.ts';
 import { notFound } from '../http-error.ts';
 import { idParam } from '../id-param.ts';
 import { getTls } from '../queries/get-tls.ts';
-import { searchTls, TLS_COLUMNS } from '../queries/search-tls.ts';
+import { searchTls, TLS_COLUMNS, TLS_LIST_FILTERS, tlsListFilter, type TlsListFilter } from '../queries/search-tls.ts';
 import { tlsByDomain } from '../queries/tls-by-domain.ts';
-import type { TlsFilter } from '../queries/tls-where.ts';
 import { parseInput } from '../request-schema.ts';
 import { addTable } from '../table-response.ts';
 
 export function tlsRoutes(ctx: AppContext): Router {
   const router = Router();
-  addTable<TlsFilter>(router, {
+  addTable<TlsListFilter>(router, {
     path: '/api/tls',
     name: 'tls',
-    filters: DATE_RANGE,
+    filters: TLS_LIST_FILTERS,
     columns: TLS_COLUMNS,
-    toFilter: rangeOf,
+    toFilter: tlsListFilter,
     page: (f, cursor, limit) => searchTls(ctx.db.driver, f, cursor, limit),
   });
   router.get('/api/tls/chart', async (req, res) => {

@@ -1,0 +1,476 @@
+/**
+ * An in-memory index of the source rollups (rollup_sources + rollup_auth), so the Sources view, readiness and the
+ * monthly summary aggregate a date range in a tight loop over typed arrays instead of asking the database to
+ * GROUP BY hundreds of thousands of rollup rows per request (1,000,000 records give ~900,000 daily source rows:
+ * real sources rarely repeat the same (IP, auth facts) on the same day, so daily rollups barely shrink them).
+ *
+ * Layout: every distinct (auth facts, source IP) of a domain is a "pair"; every (domain, IP, key DKIM signature)
+ * a "group" (the unit the Sources view shows, see classify.ts). Per (domain, day) one chunk holds the pairs seen
+ * that day and their messages (dispositions summed). A request walks the chunks of its days, sums per pair, and
+ * per group the counts the sort, totals and verdict filters need; a full SourceGroup (lists, override reasons)
+ * is built only for the groups a page shows, from the same rollup rows as before (groupsFromRollups order).
+ *
+ * Freshness: each use first compares (count, max id) of aggregate_reports with what the index has seen; the days
+ * of newly stored reports are re-read for their domain (rows are upserted by ingest, so a day is replaced whole).
+ * Anything else (reports deleted, ids missing below the newest) reloads everything. A rollup rebuild leaves the
+ * reports as they are and gives the same rows, so it needs nothing. The first use loads every row (about 4 s
+ * for 1,000,000 records on SQLite). Memory: 12 bytes per daily source row in typed arrays, plus a few flat
+ * arrays and one Map entry per pair and group; a request allocates ~24 bytes per pair and group for its sums.
+ */
+import { rollupDomain } from '../store/analytics-rollup.ts';
+import { AsyncMutex } from '../store/async-mutex.ts';
+import type { Driver } from '../store/driver.ts';
+import type { SourceGroup } from '../domain/classify.ts';
+import { DAY, type DayFilter } from './analytics-filter.ts';
+import { authRows, distinctDomains, type AuthRow, type SourceAuthRow } from './rollup-queries.ts';
+import { addToGroup, newGroup } from './source-groups.ts';
+
+/** reports stored out of id order (concurrent writers) are looked for this far below the newest id seen */
+const LATE_ID_WINDOW = 5000;
+/** days read per query on a full load */
+const LOAD_WINDOW_DAYS = 31;
+const MAX_REPORT_DAYS = 367;
+
+interface Chunk {
+  pairs: Int32Array;
+  messages: Float64Array;
+}
+
+/** The groups of one date range with the counts that sorting, totals and verdicts need. */
+export interface GroupSet {
+  /** how many groups have messages in the range */
+  readonly count: number;
+  /**
+   * The first `n` group ids in list order: by messages (largest first; ties: domain, IP, DKIM domain, selector) or
+   * by failing messages (most first, then that order). A short head is selected without sorting every group.
+   */
+  top(n: number, by?: 'messages' | 'failing'): readonly number[];
+  messages(g: number): number;
+  dmarcFail(g: number): number;
+  dkimAlignedPass(g: number): number;
+  /** the full SourceGroup of a group over the range (built on demand) */
+  group(g: number): SourceGroup;
+  /**
+   * What the group's SourceGroup is made of in this range (its rollup pairs with their messages and days): two
+   * ranges that give a group the same key give it the same SourceGroup, so its classification can be reused.
+   */
+  contentKey(g: number): string;
+}
+
+export class SourceIndex {
+  readonly #driver: Driver;
+  readonly #mutex = new AsyncMutex();
+  #loaded = false;
+  #reportCount = -1;
+  #maxReportId = 0;
+  #reportIds = new Set<number>();
+  /** bumped whenever the indexed data changed */
+  version = 0;
+
+  #domains: string[] = [];
+  #domainIdx = new Map<string, number>();
+  #ips: string[] = [];
+  #ipIdx = new Map<string, number>();
+  #auths: AuthRow[] = [];
+  #authIdx = new Map<string, number>();
+  #authGroupPart: number[] = [];
+  /** sig = (domain, DKIM domain, selector) */
+  #sigIdx = new Map<string, number>();
+  #sigDomain: number[] = [];
+  #sigText: [string, string][] = [];
+  /** per auth: source IP → pair (small-integer keys hash fast) */
+  #pairIdx: Map<number, number>[] = [];
+  #pairAuth: number[] = [];
+  #pairIp: number[] = [];
+  #pairGroup: number[] = [];
+  /** 1 when the pair's facts fail DMARC (neither DKIM nor SPF aligned) */
+  #pairFailing: number[] = [];
+  #pairDkimAligned: number[] = [];
+  /** per group: its place in the tie-break order of the source list (see #tieRanks) */
+  #tieRank: Int32Array | null = null;
+  /** per sig: source IP → group */
+  #groupIdx: Map<number, number>[] = [];
+  #groupSig: number[] = [];
+  #groupIp: number[] = [];
+  /** each group's pairs as a linked list (first pair, next pair; -1 ends): two flat arrays, not one array per group, so the GC has millions fewer objects to visit */
+  #groupFirstPair: number[] = [];
+  #pairNextInGroup: number[] = [];
+  /** per domain: day → chunk */
+  #chunks: Map<number, Chunk>[] = [];
+
+  constructor(driver: Driver) {
+    this.#driver = driver;
+  }
+
+  /** Brings the index up to date with the stored reports (cheap when nothing changed). */
+  refresh(): Promise<void> {
+    return this.#mutex.run(() => this.#refresh());
+  }
+
+  async #refresh(): Promise<void> {
+    const [v] = await this.#driver.query('SELECT count(*) AS n, coalesce(max(id), 0) AS max_id FROM aggregate_reports');
+    const count = Number(v?.n ?? 0);
+    const maxId = Number(v?.max_id ?? 0);
+    if (this.#loaded && count === this.#reportCount && maxId === this.#maxReportId) return;
+    if (!this.#loaded || count < this.#reportCount) return this.#fullLoad();
+    const fresh = await this.#driver.query(
+      'SELECT id, key_domain, period_begin, period_end FROM aggregate_reports WHERE id > ?',
+      [Math.max(0, this.#maxReportId - LATE_ID_WINDOW)],
+    );
+    const added = fresh.filter((r) => !this.#reportIds.has(Number(r.id)));
+    if (this.#reportIds.size + added.length !== count) return this.#fullLoad();
+    const days = new Map<string, Set<number>>();
+    for (const r of added) {
+      const domain = rollupDomain(String(r.key_domain));
+      let set = days.get(domain);
+      if (!set) days.set(domain, (set = new Set()));
+      for (const d of reportDays(Number(r.period_begin), Number(r.period_end))) set.add(d);
+    }
+    for (const [domain, set] of days) {
+      await this.#loadAuths(domain);
+      for (const day of set) await this.#loadDays(domain, day, day + DAY, true);
+    }
+    for (const r of added) this.#reportIds.add(Number(r.id));
+    this.#reportCount = count;
+    this.#maxReportId = Math.max(maxId, this.#maxReportId);
+    this.#tieRank = null;
+    this.version++;
+  }
+
+  async #fullLoad(): Promise<void> {
+    this.#reset();
+    // the version first: a report stored meanwhile is then re-read by the next refresh (a day is replaced whole)
+    const ids = await this.#driver.query('SELECT id FROM aggregate_reports');
+    for (const r of ids) this.#reportIds.add(Number(r.id));
+    this.#reportCount = ids.length;
+    this.#maxReportId = ids.reduce((m, r) => Math.max(m, Number(r.id)), 0);
+    for (const domain of await distinctDomains(this.#driver)) {
+      await this.#loadAuths(domain);
+      const [span] = await this.#driver.query('SELECT min(day) AS lo, max(day) AS hi FROM rollup_sources WHERE domain = ?', [domain]);
+      if (span?.lo == null) continue;
+      for (let day = Number(span.lo); day <= Number(span.hi); day += LOAD_WINDOW_DAYS * DAY) await this.#loadDays(domain, day, day + LOAD_WINDOW_DAYS * DAY, false);
+    }
+    this.#loaded = true;
+    this.version++;
+  }
+
+  #reset(): void {
+    this.#reportIds = new Set();
+    this.#domains = [];
+    this.#domainIdx = new Map();
+    this.#ips = [];
+    this.#ipIdx = new Map();
+    this.#auths = [];
+    this.#authIdx = new Map();
+    this.#authGroupPart = [];
+    this.#sigIdx = new Map();
+    this.#sigDomain = [];
+    this.#sigText = [];
+    this.#pairIdx = [];
+    this.#pairAuth = [];
+    this.#pairIp = [];
+    this.#pairGroup = [];
+    this.#pairFailing = [];
+    this.#pairDkimAligned = [];
+    this.#tieRank = null;
+    this.#groupIdx = [];
+    this.#groupSig = [];
+    this.#groupIp = [];
+    this.#groupFirstPair = [];
+    this.#pairNextInGroup = [];
+    this.#chunks = [];
+  }
+
+  #domain(name: string): number {
+    let i = this.#domainIdx.get(name);
+    if (i === undefined) {
+      i = this.#domains.length;
+      this.#domains.push(name);
+      this.#domainIdx.set(name, i);
+      this.#chunks.push(new Map());
+    }
+    return i;
+  }
+
+  async #loadAuths(domain: string): Promise<void> {
+    const d = this.#domain(domain);
+    for (const a of (await authRows(this.#driver, domain)).values()) {
+      const key = `${domain}\u0000${a.authKey}`;
+      if (this.#authIdx.has(key)) continue;
+      this.#authIdx.set(key, this.#auths.length);
+      this.#auths.push(a);
+      const sigKey = `${d}\u0000${a.dkimDomain ?? ''}\u0000${a.dkimSelector ?? ''}\u0000${a.dkimDomain === null ? 0 : 1}${a.dkimSelector === null ? 0 : 1}`;
+      let sig = this.#sigIdx.get(sigKey);
+      if (sig === undefined) {
+        sig = this.#sigDomain.length;
+        this.#sigIdx.set(sigKey, sig);
+        this.#sigDomain.push(d);
+        this.#sigText.push([a.dkimDomain ?? '', a.dkimSelector ?? '']);
+        this.#groupIdx.push(new Map());
+      }
+      this.#authGroupPart.push(sig);
+      this.#pairIdx.push(new Map());
+    }
+  }
+
+  /** (re)reads the domain's rows of days [from, to) */
+  async #loadDays(domain: string, from: number, to: number, replace: boolean): Promise<void> {
+    const d = this.#domain(domain);
+    const rows = await this.#driver.query(
+      'SELECT day, source_ip, auth_key, CAST(sum(messages) AS BIGINT) AS messages FROM rollup_sources WHERE domain = ? AND day >= ? AND day < ? GROUP BY day, source_ip, auth_key',
+      [domain, from, to],
+    );
+    const byDay = new Map<number, { pairs: number[]; messages: number[] }>();
+    for (const r of rows) {
+      const auth = this.#authIdx.get(`${domain}\u0000${Number(r.auth_key)}`);
+      const messages = Number(r.messages);
+      // rows whose facts are unknown are skipped, as groupsFromRollups does
+      if (auth === undefined || !(messages > 0)) continue;
+      const day = Number(r.day);
+      let c = byDay.get(day);
+      if (!c) byDay.set(day, (c = { pairs: [], messages: [] }));
+      c.pairs.push(this.#pair(auth, String(r.source_ip)));
+      c.messages.push(messages);
+    }
+    const chunks = this.#chunks[d]!;
+    if (replace) for (let day = from; day < to; day += DAY) chunks.delete(day);
+    for (const [day, c] of byDay) chunks.set(day, { pairs: Int32Array.from(c.pairs), messages: Float64Array.from(c.messages) });
+  }
+
+  #pair(auth: number, ipText: string): number {
+    let ip = this.#ipIdx.get(ipText);
+    if (ip === undefined) {
+      ip = this.#ips.length;
+      this.#ips.push(ipText);
+      this.#ipIdx.set(ipText, ip);
+    }
+    const pairsOfAuth = this.#pairIdx[auth]!;
+    let p = pairsOfAuth.get(ip);
+    if (p !== undefined) return p;
+    p = this.#pairAuth.length;
+    pairsOfAuth.set(ip, p);
+    this.#pairAuth.push(auth);
+    this.#pairIp.push(ip);
+    const facts = this.#auths[auth]!;
+    this.#pairFailing.push(facts.dkimAligned || facts.spfAligned ? 0 : 1);
+    this.#pairDkimAligned.push(facts.dkimAligned ? 1 : 0);
+    const sig = this.#authGroupPart[auth]!;
+    const groupsOfSig = this.#groupIdx[sig]!;
+    let g = groupsOfSig.get(ip);
+    if (g === undefined) {
+      g = this.#groupSig.length;
+      groupsOfSig.set(ip, g);
+      this.#groupSig.push(sig);
+      this.#groupIp.push(ip);
+      this.#groupFirstPair.push(-1);
+    }
+    this.#pairGroup.push(g);
+    this.#pairNextInGroup.push(this.#groupFirstPair[g]!);
+    this.#groupFirstPair[g] = p;
+    return p;
+  }
+
+  /**
+   * Each group's place in the tie-break order of the source list: policy domain (code points, as distinctDomains lists
+   * them), then IP, DKIM domain and selector as String#localeCompare orders them (classifySources).
+   */
+  #tieRanks(): Int32Array {
+    if (this.#tieRank && this.#tieRank.length === this.#groupSig.length) return this.#tieRank;
+    const ipOrder = this.#ips.map((_, i) => i).sort((a, b) => this.#ips[a]!.localeCompare(this.#ips[b]!));
+    const ipRank = new Int32Array(this.#ips.length);
+    ipOrder.forEach((ip, rank) => (ipRank[ip] = rank));
+    const t = this.#sigText;
+    const sigOrder = t.map((_, i) => i).sort((a, b) => t[a]![0].localeCompare(t[b]![0]) || t[a]![1].localeCompare(t[b]![1]));
+    const sigRank = new Int32Array(t.length);
+    sigOrder.forEach((sig, rank) => (sigRank[sig] = rank));
+    const domainOrder = this.#domains.map((_, i) => i).sort((a, b) => (this.#domains[a]! < this.#domains[b]! ? -1 : this.#domains[a]! > this.#domains[b]! ? 1 : 0));
+    const domainRank = new Int32Array(this.#domains.length);
+    domainOrder.forEach((d, rank) => (domainRank[d] = rank));
+    const gs = this.#groupSig;
+    const gi = this.#groupIp;
+    const sd = this.#sigDomain;
+    const order = Int32Array.from(gs.keys());
+    order.sort((a, b) => domainRank[sd[gs[a]!]!]! - domainRank[sd[gs[b]!]!]! || ipRank[gi[a]!]! - ipRank[gi[b]!]! || sigRank[gs[a]!]! - sigRank[gs[b]!]!);
+    const rank = new Int32Array(order.length);
+    order.forEach((g, i) => (rank[g] = i));
+    this.#tieRank = rank;
+    return rank;
+  }
+
+  /** The groups with messages in the filter's days (call refresh() first). */
+  groups(f: DayFilter): GroupSet {
+    const pairCount = this.#pairAuth.length;
+    const pairMessages = new Float64Array(pairCount);
+    const pairFirst = new Float64Array(pairCount);
+    const pairLast = new Float64Array(pairCount);
+    const touched: number[] = [];
+    const domains = f.domain !== undefined ? [this.#domainIdx.get(f.domain)].filter((d): d is number => d !== undefined) : this.#domains.map((_, i) => i);
+    const lo = f.fromDay ?? -Infinity;
+    const hi = f.toDay ?? Infinity;
+    for (const d of domains) {
+      for (const [day, c] of this.#chunks[d]!) {
+        if (day < lo || day > hi) continue;
+        const { pairs, messages } = c;
+        for (let i = 0; i < pairs.length; i++) {
+          const p = pairs[i]!;
+          if (pairMessages[p] === 0) {
+            touched.push(p);
+            pairFirst[p] = day;
+            pairLast[p] = day;
+          } else {
+            if (day < pairFirst[p]!) pairFirst[p] = day;
+            if (day > pairLast[p]!) pairLast[p] = day;
+          }
+          pairMessages[p] = pairMessages[p]! + messages[i]!;
+        }
+      }
+    }
+    const groupCount = this.#groupSig.length;
+    const gMessages = new Float64Array(groupCount);
+    const gPass = new Float64Array(groupCount);
+    const gDkim = new Float64Array(groupCount);
+    const order: number[] = [];
+    for (const p of touched) {
+      const g = this.#pairGroup[p]!;
+      const n = pairMessages[p]!;
+      if (gMessages[g] === 0) order.push(g);
+      gMessages[g] = gMessages[g]! + n;
+      if (this.#pairFailing[p] === 0) gPass[g] = gPass[g]! + n;
+      if (this.#pairDkimAligned[p] === 1) gDkim[g] = gDkim[g]! + n;
+    }
+    const tie = this.#tieRanks();
+    const byMessages = (a: number, b: number) => gMessages[b]! - gMessages[a]! || tie[a]! - tie[b]!;
+    const failOf = (g: number) => gMessages[g]! - gPass[g]!;
+    const byFailing = (a: number, b: number) => failOf(b) - failOf(a) || byMessages(a, b);
+    const sorted = new Map<string, number[]>();
+    const top = (n: number, by: 'messages' | 'failing' = 'messages'): readonly number[] => {
+      if (n <= 0) return [];
+      const full = sorted.get(by);
+      if (full) return n >= full.length ? full : full.slice(0, n);
+      const cmp = by === 'failing' ? byFailing : byMessages;
+      if (n * 4 >= order.length) {
+        const all = [...order].sort(cmp);
+        sorted.set(by, all);
+        return n >= all.length ? all : all.slice(0, n);
+      }
+      // exact head: every group at or above the n-th largest key, sorted (ties at the threshold included)
+      const key = by === 'failing' ? failOf : (g: number) => gMessages[g]!;
+      const threshold = nthLargest(Float64Array.from(order, key), n);
+      return order.filter((g) => key(g) >= threshold).sort(cmp).slice(0, n);
+    };
+    // the tables as they are now: a full reload replaces them (an incremental one only appends), and a caller
+    // may build groups of this set after another request refreshed the index
+    const [domainNames, sigDomain, groupSig, firstPair, nextPair, auths, pairAuth, pairIp, ips] = [this.#domains, this.#sigDomain, this.#groupSig, this.#groupFirstPair, this.#pairNextInGroup, this.#auths, this.#pairAuth, this.#pairIp, this.#ips];
+    const domainOf = (g: number) => sigDomain[groupSig[g]!]!;
+    return {
+      count: order.length,
+      top,
+      messages: (g) => gMessages[g]!,
+      dmarcFail: (g) => gMessages[g]! - gPass[g]!,
+      dkimAlignedPass: (g) => gDkim[g]!,
+      group: (g) => {
+        const domain = domainNames[domainOf(g)]!;
+        const rows: { row: SourceAuthRow; auth: AuthRow }[] = [];
+        // pairs added after this set was made have no messages in it (pairMessages[p] is undefined)
+        for (let p = firstPair[g]!; p >= 0; p = nextPair[p]!) {
+          const messages = pairMessages[p]!;
+          if (messages > 0) {
+            const auth = auths[pairAuth[p]!]!;
+            rows.push({ row: { domain, ip: ips[pairIp[p]!]!, authKey: auth.authKey, messages, firstDay: pairFirst[p]!, lastDay: pairLast[p]! }, auth });
+          }
+        }
+        // as the rollup query gave them: largest first, ties in (source IP, auth_key) order
+        rows.sort((a, b) => b.row.messages - a.row.messages || a.row.authKey - b.row.authKey);
+        const out = newGroup(rows[0]!.row, rows[0]!.auth);
+        for (const { row, auth } of rows) addToGroup(out, row, auth);
+        return out;
+      },
+      contentKey: (g) => {
+        let key = String(g);
+        for (let p = firstPair[g]!; p >= 0; p = nextPair[p]!) {
+          const messages = pairMessages[p]!;
+          if (messages > 0) key += `|${p}:${messages}:${pairFirst[p]}:${pairLast[p]}`;
+        }
+        return key;
+      },
+    };
+  }
+
+  /**
+   * Distinct source IPs with DMARC-failing messages (neither DKIM nor SPF aligned), per domain, in each of the
+   * given day ranges (inclusive), keyed `domain NUL index-of-range`.
+   */
+  failingSourceCounts(domain: string | undefined, ranges: readonly [number, number][]): Map<string, number> {
+    const out = new Map<string, number>();
+    const domains = domain !== undefined ? [this.#domainIdx.get(domain)].filter((d): d is number => d !== undefined) : this.#domains.map((_, i) => i);
+    // distinct IPs counted with a stamp per IP (one number per (domain, range)) instead of a Set per range
+    const stampOf = new Float64Array(this.#ips.length).fill(-1);
+    const counts = new Float64Array(ranges.length);
+    const failing = this.#pairFailing;
+    const ipOf = this.#pairIp;
+    for (const d of domains) {
+      counts.fill(0);
+      // one range at a time, so an IP's stamp is only ever compared within the range that set it
+      for (const [r, [lo, hi]] of ranges.entries()) {
+        const stamp = d * ranges.length + r;
+        for (const [day, c] of this.#chunks[d]!) {
+          if (day < lo || day > hi) continue;
+          const pairs = c.pairs;
+          for (let i = 0; i < pairs.length; i++) {
+            const p = pairs[i]!;
+            if (failing[p] !== 1) continue;
+            const ip = ipOf[p]!;
+            if (stampOf[ip] !== stamp) {
+              stampOf[ip] = stamp;
+              counts[r] = counts[r]! + 1;
+            }
+          }
+        }
+      }
+      counts.forEach((n, r) => {
+        if (n > 0) out.set(`${this.#domains[d]}\u0000${r}`, n);
+      });
+    }
+    return out;
+  }
+}
+
+/** the UTC days a report's rollup rows can fall on (prorateByDay) */
+function reportDays(begin: number, end: number): number[] {
+  let from = Math.floor(begin);
+  let to = Number.isFinite(end) ? Math.floor(end) : from;
+  if (!Number.isFinite(from)) return [];
+  if (to < from) [from, to] = [to, from];
+  const first = Math.floor(from / DAY) * DAY;
+  const last = Math.min(Math.floor(to / DAY) * DAY, first + (MAX_REPORT_DAYS - 1) * DAY);
+  const out: number[] = [];
+  for (let d = first; d <= last; d += DAY) out.push(d);
+  return out;
+}
+
+/** the n-th largest value (1-based) of `values` (reordered in place); quickselect, O(length) */
+function nthLargest(values: Float64Array, n: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  const k = n - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >>> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! > pivot) i++;
+      while (values[j]! < pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i] = values[j]!;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return values[k]!;
+}
