@@ -16,8 +16,7 @@ export async function buildServerBundle(outdir = SERVER_BUNDLE_DIR): Promise<{ o
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const result = await build({
-    // the parallel ingest's worker threads load a module of their own
-    entryPoints: { cli: projectPath('server', 'cli.ts'), 'ingest-worker': projectPath('server', 'ingest', 'ingest-worker.ts') },
+    entryPoints: { cli: projectPath('server', 'cli.ts') },
     bundle: true,
     splitting: true,
     platform: 'node',

@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import type { ReportType } from '../domain/report-types.ts';
 import { expandPaths, fileSource, stdinSource } from '../ingest/input-sources.ts';
 import { ingestMany } from '../ingest/ingest-many.ts';
-import { ingestFilesInParallel, ingestWorkerCount } from '../ingest/ingest-parallel.ts';
 import type { IngestEvent } from '../ingest/pipeline.ts';
 import type { InputSource } from '../ingest/unpack-types.ts';
 import { addStoreOptions, withStore } from './common.ts';
@@ -55,7 +54,9 @@ export function registerIngestCommand(program: Command): void {
         const summary = emptySummary();
         const progress = new Progress(all.length, 'ingest');
         // stdin can be read only once and is buffered, so it is not read ahead of its turn
-        const onInput = (events: IngestEvent[]) => {
+        const sources = all.map((path) => (path === '-' ? () => stdinSource(config.limits.maxInputBytes) : () => fileSource(path)));
+        const opts = { store, limits: config.limits, redactFailures: config.redactFailures, domains: config.domains };
+        await ingestMany(lazily(sources), opts, (_input, events) => {
           summary.inputs++;
           for (const event of events) {
             addToSummary(summary, event);
@@ -63,16 +64,7 @@ export function registerIngestCommand(program: Command): void {
           }
           const a = summary.byType.aggregate;
           progress.update(summary.inputs, `files | ${a.stored} stored, ${a.duplicate} dup | ${summary.records} records`);
-        };
-        const opts = { store, limits: config.limits, redactFailures: config.redactFailures, domains: config.domains };
-        const workers = all.includes('-') ? 0 : ingestWorkerCount(all.length);
-        if (workers > 0) {
-          // many files: parsed on every core, each worker thread with its own connection
-          await ingestFilesInParallel(all, { ...opts, dbUrl: config.db, workers }, (_path, events) => onInput(events));
-        } else {
-          const sources = all.map((path) => (path === '-' ? () => stdinSource(config.limits.maxInputBytes) : () => fileSource(path)));
-          await ingestMany(lazily(sources), opts, (_input, events) => onInput(events), all.includes('-') ? 1 : undefined);
-        }
+        }, all.includes('-') ? 1 : undefined);
         progress.done();
         (flags.json ? process.stderr : process.stdout).write(formatSummary(summary));
       });

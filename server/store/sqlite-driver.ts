@@ -139,13 +139,7 @@ class SqliteDriver implements Driver {
       result = await this.#mutex.run(() => heldLock.run(this.#mutex, async () => {
         const db = this.#writer;
         if (!this.#group) {
-          await acquireThreadLock();
-          try {
-            await retryWhileBusy(() => db.exec('BEGIN IMMEDIATE'));
-          } catch (err) {
-            releaseThreadLock();
-            throw err;
-          }
+          await retryWhileBusy(() => db.exec('BEGIN IMMEDIATE'));
           this.#group = new CommitGroup();
         }
         const group = this.#group;
@@ -163,7 +157,6 @@ class SqliteDriver implements Driver {
           } else {
             // SQLite rolled the whole transaction back (e.g. disk full): the group's earlier members are lost too
             this.#group = null;
-            releaseThreadLock();
             group.fail(err);
           }
           throw err;
@@ -171,7 +164,7 @@ class SqliteDriver implements Driver {
           // commit now (callers resolve after it) when no other transaction of this driver waits — or one of
           // another driver on the same file does (its connection could not begin while this one holds the
           // write lock) — or the group is big or old enough
-          const alone = this.#queued === 1 || this.#shared.queued !== this.#queued || threadLockWanted();
+          const alone = this.#queued === 1 || this.#shared.queued !== this.#queued;
           if (this.#group === group && (alone || group.size >= GROUP_MAX_TRANSACTIONS || group.age() >= GROUP_MAX_MS)) {
             this.#commitGroup();
           }
@@ -193,11 +186,9 @@ class SqliteDriver implements Driver {
     const db = this.#writer;
     try {
       db.exec('COMMIT');
-      releaseThreadLock();
       group.commit();
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK');
-      releaseThreadLock();
       group.fail(err);
     }
   }
@@ -242,54 +233,6 @@ class SqliteDriver implements Driver {
     }
     return statement;
   }
-}
-
-/**
- * Write lock shared by the threads of one process that write to the same SQLite file (the parallel ingest's
- * workers; see server/ingest/ingest-parallel.ts): [0] 1 while held, [1] how many threads wait. Taking it before
- * BEGIN IMMEDIATE hands the write lock over the moment it is free, where SQLite's own busy handler would sleep
- * in steps of milliseconds; waiting is asynchronous, so a waiting thread keeps reading and parsing its inputs.
- */
-let threadLock: Int32Array | null = null;
-
-export function useThreadWriteLock(lock: Int32Array | null): void {
-  threadLock = lock;
-}
-
-export function newThreadWriteLock(): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(8));
-}
-
-async function acquireThreadLock(): Promise<void> {
-  const lock = threadLock;
-  if (!lock) return;
-  for (;;) {
-    if (Atomics.compareExchange(lock, 0, 0, 1) === 0) return;
-    Atomics.add(lock, 1, 1);
-    try {
-      const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(lock, 0, 1, 1000);
-      if (wait.async) await wait.value;
-    } finally {
-      Atomics.sub(lock, 1, 1);
-    }
-  }
-}
-
-/** ES2024, in Node since 16 (the TypeScript lib here is older) */
-interface AtomicsWaitAsync {
-  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: boolean; value: Promise<string> | string };
-}
-
-function releaseThreadLock(): void {
-  const lock = threadLock;
-  if (!lock) return;
-  Atomics.store(lock, 0, 0);
-  Atomics.notify(lock, 0, 1);
-}
-
-/** another thread waits for the write lock: end the group commit now */
-function threadLockWanted(): boolean {
-  return threadLock !== null && Atomics.load(threadLock, 1) > 0;
 }
 
 /** The callers of one group commit: settled together when its COMMIT succeeds or fails. */
