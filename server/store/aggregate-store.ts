@@ -12,7 +12,7 @@ const RECORD_COLUMNS = [
 ] as const;
 
 /** rows collected across the parser's batches before they are written, so statements stay full-sized */
-const WRITE_CHUNK_ROWS = 2000;
+const WRITE_CHUNK_ROWS = 1000;
 
 export async function saveAggregate(
   driver: Driver,

@@ -94,7 +94,7 @@ export interface ReportStore {
    * Stores an aggregate report. Records arrive in batches (streamed from the parser) and are written in one
    * transaction with the header. If (org_name, report_id, policy domain, begin, end) — case-insensitive — is
    * already stored, the batches are drained and `duplicate` is returned. If iterating `records` throws, the
-   * transaction is rolled back and the error is rethrown. The first chunk of records (2,000) is read before the
+   * transaction is rolled back and the error is rethrown. The first chunk of records (1,000) is read before the
    * write transaction begins, so a small report holds the write lock only while it is written.
    */
   saveAggregate(header: AggregateHeader, records: AsyncIterable<AggregateRecord[]>, origin: Origin): Promise<SaveOutcome>;

@@ -153,7 +153,7 @@ for (const target of TARGETS) {
     it('answers (never hangs on) a store call made from inside the records iterable', async () => {
       const store = await fresh();
       const answers: string[] = [];
-      // a first batch as large as what is read before the write transaction begins (2,000 records): the call
+      // a first batch as large as what is read before the write transaction begins (1,000 records, or more): the call
       // below then comes from inside the transaction
       const first = Array.from({ length: 2000 }, (_, i) => fullRecord(i));
       async function* reentrant(): AsyncGenerator<AggregateRecord[]> {
