@@ -8,6 +8,19 @@ import type { SelectorRow, SourceRow } from './analytics-types.ts';
 
 export type ExportValue = string | number | boolean | null | string[];
 
+/** the columns of sourceExportRow, in order (a CSV with no rows still has its header) */
+export const SOURCE_EXPORT_COLUMNS = [
+  'domain', 'ip', 'reverse_dns', 'forward_confirmed', 'base_domain', 'asn', 'as_org', 'country', 'service', 'service_type',
+  'approved', 'dkim_domain', 'dkim_selector', 'header_from', 'messages', 'dmarc_pass', 'dmarc_fail', 'dkim_aligned_pass',
+  'spf_aligned_pass', 'classification', 'partial', 'likely_spoofing', 'fix', 'evidence', 'first_seen', 'last_seen',
+] as const;
+
+/** the columns of selectorExportRow, in order */
+export const SELECTOR_EXPORT_COLUMNS = [
+  'domain', 'signing_domain', 'selector', 'service', 'messages', 'pass', 'pass_rate', 'fail', 'permerror', 'first_seen',
+  'last_seen', 'stale', 'newer_selector', 'failing', 'notes',
+] as const;
+
 export function sourceExportRow(s: SourceRow): Record<string, ExportValue> {
   return {
     domain: s.domain,

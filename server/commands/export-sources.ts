@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import type { AnalyticsFilter } from '../analytics/analytics-types.ts';
-import { csvCells, selectorExportRow, sourceExportRow, type ExportValue } from '../analytics/export-rows.ts';
+import { csvCells, SELECTOR_EXPORT_COLUMNS, selectorExportRow, SOURCE_EXPORT_COLUMNS, sourceExportRow, type ExportValue } from '../analytics/export-rows.ts';
 import { withAnalytics } from '../analytics/open-analytics.ts';
 import type { ConfigFlags } from '../config.ts';
 
@@ -34,12 +34,12 @@ export async function exportAnalytics(kind: AnalyticsExportKind, flags: Analytic
       ...(flags.to !== undefined ? { to: flags.to } : {}),
     };
     const rows = kind === 'sources' ? (await analytics.sources(filter)).map(sourceExportRow) : (await analytics.selectors(filter)).map(selectorExportRow);
-    await writeRows(rows, flags, out);
+    await writeRows(rows, kind === 'sources' ? SOURCE_EXPORT_COLUMNS : SELECTOR_EXPORT_COLUMNS, flags, out);
     return rows.length;
   });
 }
 
-async function writeRows(rows: Record<string, ExportValue>[], flags: AnalyticsExportFlags, out: Writable): Promise<void> {
+async function writeRows(rows: Record<string, ExportValue>[], columns: readonly string[], flags: AnalyticsExportFlags, out: Writable): Promise<void> {
   const write = async (text: string) => {
     if (!out.write(text)) await once(out, 'drain');
   };
@@ -51,10 +51,14 @@ async function writeRows(rows: Record<string, ExportValue>[], flags: AnalyticsEx
     for (const row of rows) await write(JSON.stringify(row) + '\n');
   } else {
     if (flags.bom) await write('\uFEFF');
-    const columns = rows[0] ? Object.keys(rows[0]) : [];
+    // the header even when there are no rows
+    if (rows.length === 0) await write(stringify([], { header: true, columns: [...columns], record_delimiter: 'windows' }));
     for (let i = 0; i < rows.length; i += 500) {
-      const chunk = rows.slice(i, i + 500).map(csvCells);
-      await write(stringify(chunk, { header: i === 0, columns, record_delimiter: 'windows', cast: { boolean: (b) => (b ? 'true' : 'false') } }));
+      const chunk = rows.slice(i, i + 500).map((row) => {
+        const cells = csvCells(row);
+        return columns.map((c) => cells[c] ?? null);
+      });
+      await write(stringify(chunk, { header: i === 0, columns: [...columns], record_delimiter: 'windows', cast: { boolean: (b) => (b ? 'true' : 'false') } }));
     }
   }
 }

@@ -154,6 +154,19 @@ describe('scenario: samples + acme-corp.com, enriched on a loopback DNS server',
     expect(csv.out).toContain('\r\n');
     expect(table.find((x) => x.ip === '192.0.2.10')).toMatchObject({ messages: '500', classification: 'compliant' });
     expect(table.reduce((s, x) => s + Number(x.messages), 0)).toBe(890);
+    // the CSV's columns are the JSON row's, in order
+    expect(Object.keys(table[0]!)).toEqual(Object.keys(rows[0]!));
+
+    // no rows: still the header (a spreadsheet or a script sees the columns)
+    for (const kind of ['sources', 'selectors']) {
+      const none = await exportCmd([kind, '--domain', 'no-reports.example', '--format', 'csv']);
+      expect(none.exitCode).toBe(0);
+      expect(none.out.split('\r\n')[0]).toMatch(kind === 'sources' ? /^domain,ip,reverse_dns,/ : /^domain,signing_domain,selector,/);
+      expect(none.out.split('\r\n').filter(Boolean)).toHaveLength(1);
+    }
+    const selectors = JSON.parse((await exportCmd(['selectors', '--domain', DOMAIN])).out) as Record<string, unknown>[];
+    const selectorCsv = parseCsv((await exportCmd(['selectors', '--domain', DOMAIN, '--format', 'csv'])).out, { columns: true }) as Record<string, string>[];
+    expect(Object.keys(selectorCsv[0]!)).toEqual(Object.keys(selectors[0]!));
   });
 
   it('export sources over all domains accounts for every stored message, and names the sample senders', async () => {
