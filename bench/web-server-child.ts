@@ -5,16 +5,19 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../server/http/create-app.ts';
-import { webAnalytics } from '../server/http/load-analytics.ts';
+import { warmAnalytics, webAnalytics } from '../server/http/load-analytics.ts';
 import { DEFAULT_LIMITS } from '../server/ingest/limits.ts';
 import { openDatabase } from '../server/store/database.ts';
 
 const url = process.argv[2];
 if (!url) throw new Error('usage: web-server-child.ts DB_URL');
 const db = await openDatabase(url);
-const app = createApp({ db, analytics: webAnalytics(db), checker: null, limits: DEFAULT_LIMITS, auth: { required: false }, log: () => {} });
+const analytics = webAnalytics(db);
+const app = createApp({ db, analytics, checker: null, limits: DEFAULT_LIMITS, auth: { required: false }, log: () => {} });
 const server = app.listen(0, '127.0.0.1', () => {
   process.stdout.write(`port ${(server.address() as AddressInfo).port}\n`);
+  // as `dmarc-lens serve` does: the index loads in the background while the server answers
+  void warmAnalytics(analytics, (line) => process.stderr.write(`${line}\n`));
 });
 process.on('SIGTERM', () => {
   server.closeAllConnections();

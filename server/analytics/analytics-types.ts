@@ -140,4 +140,9 @@ export interface Analytics {
   monthlySummary(filter: AnalyticsFilter): Promise<MonthlySummaryRow[]>;
   /** the operator's "approve this source" action (persisted; merged with the config file's approved list) */
   approveSource(source: { ip?: string; cidr?: string; baseDomain?: string; service?: string; note?: string }): Promise<void>;
+  /**
+   * Loads what the first request would otherwise wait for (the source index: seconds for 1,000,000 records).
+   * Optional; a request arriving meanwhile waits for the same load, not a second one.
+   */
+  warm?(): Promise<void>;
 }

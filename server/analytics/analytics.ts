@@ -3,8 +3,8 @@
  * at ingest, the enrichment cache, the known-senders map with the operator's config and approvals — and the pure
  * rules of server/domain (classification, selectors, readiness). No raw records are read.
  */
-import { readinessSourceOf, assessReadiness, type Readiness } from '../domain/readiness.ts';
-import { selectorSlug, VERDICTS, type Classification, type SourceGroup, type Verdict } from '../domain/classify.ts';
+import { readinessSourceOf, assessReadiness, type Readiness, type ReadinessSource } from '../domain/readiness.ts';
+import { selectorSlug, VERDICTS, type SourceGroup, type Verdict } from '../domain/classify.ts';
 import { sharedAsnDatabase, type AsnInfo } from '../enrich/asn-db.ts';
 import { sharedCountryDatabase } from '../enrich/country-db.ts';
 import type { Enrichment } from '../enrich/enrichment.ts';
@@ -15,7 +15,7 @@ import type { Database } from '../store/database.ts';
 import { createEnrichmentCacheStore } from '../store/enrichment-cache-store.ts';
 import { DAY, dayFilter, isoDay, type DayFilter } from './analytics-filter.ts';
 import type { Analytics, AnalyticsFilter, AuthCounts, DayPoint, DomainOverview, MonthlySummaryRow, SelectorRow, SourceRow } from './analytics-types.ts';
-import { classifySources, sourceRow, type ClassifiedSource } from './classify-sources.ts';
+import { classifySourceVerdicts, type ClassifiedSource, type VerdictSource } from './classify-sources.ts';
 import {
   distinctDomains,
   domainCells,
@@ -100,21 +100,22 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
   };
 
   /**
-   * Classifications by group content (GroupSet.contentKey) while the data, approvals and enrichment are the same
+   * Classifications by group content (GroupSet.contentHash) while the data, approvals and enrichment are the same
    * (`version`): ranges a few days apart share most of their groups, and classifying is the costly part.
    */
-  let classMemo = { version: '', memo: new TwoGenerationMemo<number, { key: string; c: ClassifiedSource }>(50_000) };
+  let classMemo = { version: '', memo: new TwoGenerationMemo<number, { key: string; c: VerdictSource }>(50_000) };
 
-  /** classifies groups `ids` of `set`; the result keeps their order */
-  const classifyInOrder = async (set: GroupSet, ids: readonly number[], matcher: SenderMatcher, version?: string): Promise<ClassifiedSource[]> => {
+  /** classifies groups `ids` of `set` by verdict (detail() adds the texts); the result keeps their order */
+  const classifyInOrder = async (set: GroupSet, ids: readonly number[], matcher: SenderMatcher, version?: string): Promise<VerdictSource[]> => {
     const memoVersion = version === undefined ? null : `${index.version} ${version}`;
     if (memoVersion !== null && classMemo.version !== memoVersion) classMemo = { version: memoVersion, memo: new TwoGenerationMemo(50_000) };
-    const out = new Array<ClassifiedSource | undefined>(ids.length);
-    const keys = memoVersion === null ? null : ids.map((g) => set.contentKey(g));
+    const out = new Array<VerdictSource | undefined>(ids.length);
+    const keys = memoVersion === null ? null : ids.map((g) => set.contentHash(g));
     const todo: SourceGroup[] = [];
     const todoAt: number[] = [];
     ids.forEach((g, i) => {
-      // by group id, then the content compared: cheaper than hashing long content keys
+      // by group id, then the content compared by its 64-bit hash and message total (a collision would need
+      // the same group, the same total and equal 64-bit hashes of different pair lists)
       const hit = keys ? classMemo.memo.get(g) : undefined;
       if (hit && hit.key === keys![i]) out[i] = hit.c;
       else {
@@ -124,39 +125,32 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
     });
     if (todo.length > 0) {
       const { enrichments, offline } = await enrichmentsOf(todo);
-      const rank = new Map(todo.map((g, i) => [g, i]));
-      for (const c of classifySources(todo, enrichments, matcher, offline)) {
-        const i = todoAt[rank.get(c.group)!]!;
+      // in the order of `todo`: no need to sort them as classifySources does
+      classifySourceVerdicts(todo, enrichments, matcher, offline).forEach((c, j) => {
+        const i = todoAt[j]!;
         out[i] = c;
         if (keys && memoVersion === classMemo.version) classMemo.memo.set(ids[i]!, { key: keys[i]!, c });
-      }
+      });
     }
-    return out as ClassifiedSource[];
+    return out as VerdictSource[];
   };
 
   /**
-   * The classified sources of the filter, largest first. `onlyFailing`: groups whose every message passed DKIM
-   * aligned are compliant whatever else is known, and nothing about them matters to readiness but their count —
-   * they are returned with a bare classification, without looking up who they are. `version` (dataVersion):
-   * classifications may be reused from earlier requests of the same data.
+   * The sources of the filter classified by verdict, largest first. `version` (dataVersion): classifications
+   * may be reused from earlier requests of the same data.
    */
-  const classify = async (f: DayFilter, matcher: SenderMatcher, opts: { onlyFailing?: boolean; limit?: number; version?: string } = {}): Promise<ClassifiedSource[]> => {
+  const classify = async (f: DayFilter, matcher: SenderMatcher, opts: { limit?: number; version?: string } = {}): Promise<VerdictSource[]> => {
     const set = await groupSetOf(f);
     const limit = opts.limit !== undefined && opts.limit >= 0 ? Math.floor(opts.limit) : Infinity;
-    const ids = set.top(limit < set.count ? limit : set.count);
-    if (!opts.onlyFailing) return classifyInOrder(set, ids, matcher, opts.version);
-    const failing = ids.filter((g) => set.dkimAlignedPass(g) < set.messages(g));
-    const classified = await classifyInOrder(set, failing, matcher, opts.version);
-    const byId = new Map(failing.map((g, i) => [g, classified[i]!]));
-    return ids.map((g) => byId.get(g) ?? bareCompliant(set.group(g)));
+    return classifyInOrder(set, set.top(limit < set.count ? limit : set.count), matcher, opts.version);
   };
 
   /** derived from the cached sets and lists above, dropped with them */
-  const filteredRows = new WeakMap<ClassifiedSource[], Map<string, SourceRow[]>>();
+  const filteredRows = new WeakMap<VerdictSource[], Map<string, VerdictSource[]>>();
 
   /** every classified source of the filter, kept while the data they come from is unchanged */
-  const classifiedLists = new Map<string, Promise<ClassifiedSource[]>>();
-  const allClassified = async (f: DayFilter, matcher: SenderMatcher, version: string): Promise<ClassifiedSource[]> => {
+  const classifiedLists = new Map<string, Promise<VerdictSource[]>>();
+  const allClassified = async (f: DayFilter, matcher: SenderMatcher, version: string): Promise<VerdictSource[]> => {
     await index.refresh();
     const key = JSON.stringify([f.domain ?? null, f.fromDay ?? null, f.toDay ?? null, index.version, version]);
     let list = classifiedLists.get(key);
@@ -191,11 +185,13 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
     }
     const out = new Map<string, Enrichment>();
     const offline = new Set<string>();
+    const at = now();
     for (const g of groups) {
       const m = memo.get(g.sourceIp);
       if (!m?.e || out.has(g.sourceIp)) continue;
-      // offline facts are as of now
-      out.set(g.sourceIp, m.offline ? { ...m.e, enrichedAt: now() } : m.e);
+      // offline facts are as of now (updated in place: a copy per IP and request cost more than the rest)
+      if (m.offline) m.e.enrichedAt = at;
+      out.set(g.sourceIp, m.e);
       if (m.offline) offline.add(g.sourceIp);
     }
     return { enrichments: out, offline };
@@ -211,9 +207,18 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
     const hit = readinessCache.get(cacheKey);
     if (hit) return hit;
     const window: DayFilter = { domain, fromDay: endDay - (days - 1) * DAY, toDay: endDay };
-    const sources = await classify(window, matcher, { onlyFailing: true, version });
+    const set = await groupSetOf(window);
+    // Groups whose every message passed DKIM aligned are compliant whoever sends them, and nothing about them
+    // matters to readiness but their messages: they are neither looked up nor sorted. The failing ones are
+    // classified by verdict (fix texts only for legitimate sources, see readinessSourceOf) in list order, the
+    // order the answer's lists follow.
+    const failing: number[] = [];
+    const compliant: number[] = [];
+    for (const g of set.ids()) (set.dkimAlignedPass(g) < set.messages(g) ? failing : compliant).push(g);
+    const sources = await classifyInOrder(set, set.sort(failing), matcher, version);
     const policy = await newestPolicy(driver, domain, endDay + DAY - 1);
-    const rows = sources.map((s) => readinessSourceOf(s.group, s.classification, s.enrichment?.ptr ?? null));
+    const rows: ReadinessSource[] = sources.map((s) => readinessSourceOf(s.group, s.classification, s.enrichment?.ptr ?? null, s.fixes));
+    for (const g of compliant) rows.push(compliantSource(set.ip(g), set.messages(g)));
     const result = assessReadiness(domain, { p: policy?.p ?? null, sp: policy?.sp ?? null, np: policy?.np ?? null, pct: policy?.pct ?? null, testing: policy?.testing ?? null }, rows, days);
     if (readinessCache.size >= 64) readinessCache.delete(readinessCache.keys().next().value!);
     readinessCache.set(cacheKey, result);
@@ -256,7 +261,7 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
 
     async sources(filter): Promise<SourceRow[]> {
       const opts = filter.limit !== undefined ? { limit: filter.limit } : {};
-      return (await classify(dayFilter(filter), await senderMatcher(driver, config), opts)).map((s) => s.row);
+      return (await classify(dayFilter(filter), await senderMatcher(driver, config), opts)).map((s) => s.detail().row);
     },
 
     async sourceTable(filter, page) {
@@ -268,7 +273,7 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
         // the order and the total need only counts: classify just the page
         const set = await groupSetOf(f);
         const ids = set.top(end, filter.sort === 'failing' ? 'failing' : 'messages').slice(offset, end);
-        const rows = (await classifyInOrder(set, ids, matcher, version)).map((c) => c.row);
+        const rows = (await classifyInOrder(set, ids, matcher, version)).map((c) => c.detail().row);
         return { rows, total: set.count };
       }
       const all = await allClassified(f, matcher, version);
@@ -277,12 +282,13 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
       if (!byFilter) filteredRows.set(all, (byFilter = new Map()));
       let rows = byFilter.get(filterKey);
       if (!rows) {
-        rows = all.map((c) => c.row).filter((s) => sourceMatches(s, filter));
-        if (filter.sort === 'failing') byFailing(rows, (s) => s.dmarcFail, (s) => s.messages);
+        // filters and order read counts and identities only; texts are built for the page below
+        rows = all.filter((s) => sourceMatches(s.row, filter));
+        if (filter.sort === 'failing') byFailing(rows, (s) => s.row.dmarcFail, (s) => s.row.messages);
         if (byFilter.size >= 4) byFilter.delete(byFilter.keys().next().value!);
         byFilter.set(filterKey, rows);
       }
-      return { rows: rows.slice(offset, end), total: rows.length };
+      return { rows: rows.slice(offset, end).map((s) => s.detail().row), total: rows.length };
     },
 
     async sourceVerdicts(filter) {
@@ -296,7 +302,7 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
     },
 
     async classifiedSources(filter) {
-      return classify(dayFilter(filter), await senderMatcher(driver, config));
+      return (await classify(dayFilter(filter), await senderMatcher(driver, config))).map((s) => s.detail());
     },
 
     async selectors(filter): Promise<SelectorRow[]> {
@@ -372,6 +378,9 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
       await saveApproval(driver, entry, note, now());
     },
 
+    // the index's refresh runs under its mutex: a request arriving during the load waits for it, then finds it current
+    warm: () => index.refresh(),
+
     approvedSources: () => listApprovals(driver),
     removeApprovedSource: (id) => deleteApproval(driver, id),
   };
@@ -404,20 +413,9 @@ class TwoGenerationMemo<K, V> {
   }
 }
 
-/** A fully DKIM-aligned group: compliant, whoever sends it (readiness needs nothing more about it). */
-function bareCompliant(g: SourceGroup): ClassifiedSource {
-  const classification: Classification = {
-    verdict: 'compliant',
-    messages: g.messages,
-    breakdown: { compliant: g.messages, forwarded: 0, 'unsigned-vendor': 0, 'spf-only': 0, failing: 0 },
-    partial: false,
-    evidence: [],
-    fix: null,
-    likelySpoofing: false,
-    service: null,
-    approved: false,
-  };
-  return { group: g, classification, enrichment: null, row: sourceRow(g, classification, null) };
+/** A fully DKIM-aligned group as readiness counts it: its messages, none failing. */
+function compliantSource(sourceIp: string, messages: number): ReadinessSource {
+  return { sourceIp, service: null, legitimate: false, verdict: 'compliant', messages, dmarcFail: 0, forwarded: 0, fix: null, label: null };
 }
 
 /**

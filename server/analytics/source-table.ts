@@ -27,7 +27,7 @@ export function needsClassification(f: SourceTableFilter): boolean {
   return f.verdict !== undefined || f.service !== undefined || f.q !== undefined;
 }
 
-export function sourceMatches(s: SourceRow, f: SourceTableFilter): boolean {
+export function sourceMatches(s: Omit<SourceRow, 'evidence' | 'fix'>, f: SourceTableFilter): boolean {
   if (f.verdict !== undefined && s.verdict !== f.verdict) return false;
   if (f.service !== undefined && (s.service?.name ?? '').toLowerCase() !== f.service.toLowerCase()) return false;
   if (f.q !== undefined) {

@@ -16,7 +16,7 @@ import { createApp } from '../http/create-app.ts';
 import { createMetrics, type Metrics } from '../http/metrics.ts';
 import { createWebChecker } from '../http/web-checker.ts';
 import { startBackgroundEnrichment } from '../http/background-enrich.ts';
-import { webAnalytics } from '../http/load-analytics.ts';
+import { warmAnalytics, webAnalytics } from '../http/load-analytics.ts';
 import { loadPollSettings } from '../mailbox/account-config.ts';
 import { poll } from '../mailbox/poller.ts';
 import { openDatabase, type Database } from '../store/database.ts';
@@ -88,6 +88,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
     );
   });
   const port = (server.address() as AddressInfo).port;
+  // in the background: the server answers meanwhile, and requests needing the index wait for this same load
+  const warming = warmAnalytics(analytics, log);
   const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host === '0.0.0.0' ? 'localhost' : opts.host;
   const enricher = opts.enrich === false ? null : startBackgroundEnrichment(opts.db, { ...(opts.resolvers ? { servers: opts.resolvers } : {}), log });
   const stopPoller = opts.poll ? startPoller(opts.config, env, metrics, log, () => enricher?.trigger()) : null;
@@ -99,6 +101,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<RunningWeb
     async close() {
       await stopPoller?.();
       await enricher?.stop();
+      // the load reads the database the caller closes next
+      await warming;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

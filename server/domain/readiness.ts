@@ -10,7 +10,7 @@
  * The what-if assumes pct=100 (the whole of the failing mail).
  */
 import type { PolicyPublished } from './report-types.ts';
-import type { Classification, SourceGroup, Verdict } from './classify.ts';
+import type { Classification, SourceGroup, Verdict, VerdictClassification } from './classify.ts';
 
 export interface ReadinessSource {
   sourceIp: string;
@@ -78,10 +78,20 @@ export interface Readiness {
  * sending service — also when most of its mail was forwarded or compliant: classification counts the
  * messages of a recognized source that are neither aligned nor forwarded as unsigned-vendor, so any such
  * share marks it, and its fix (not the majority verdict's) is the one a blocker needs.
+ *
+ * `c` may be a verdict-only classification (classifyVerdict) with `explain` giving its fixes on demand: fix
+ * texts are then built only for legitimate sources, the only ones whose fix a readiness answer shows (blockers);
+ * other sources get fix null. Building texts for the 100,000+ failing sources of a month was most of its cost.
  */
-export function readinessSourceOf(g: SourceGroup, c: Classification, label?: string | null): ReadinessSource {
+export function readinessSourceOf(
+  g: SourceGroup,
+  c: Classification | VerdictClassification,
+  label?: string | null,
+  explain?: () => Pick<Classification, 'fix' | 'fixes'>,
+): ReadinessSource {
   const vendorShare = c.breakdown['unsigned-vendor'] > 0;
   const legitimate = c.approved || vendorShare || (c.service !== null && c.service.type !== 'hosting' && c.verdict !== 'forwarded');
+  const texts = 'fix' in c ? c : legitimate && explain ? explain() : null;
   return {
     sourceIp: g.sourceIp,
     service: c.service?.name ?? null,
@@ -90,7 +100,7 @@ export function readinessSourceOf(g: SourceGroup, c: Classification, label?: str
     messages: g.messages,
     dmarcFail: g.messages - g.dmarcPass,
     forwarded: c.breakdown.forwarded,
-    fix: vendorShare && c.verdict !== 'unsigned-vendor' ? (c.fixes?.['unsigned-vendor'] ?? c.fix) : c.fix,
+    fix: texts === null ? null : vendorShare && c.verdict !== 'unsigned-vendor' ? (texts.fixes?.['unsigned-vendor'] ?? texts.fix) : texts.fix,
     label: label ?? null,
   };
 }

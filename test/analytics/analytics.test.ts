@@ -3,10 +3,7 @@
  * domain rules give from the raw records, filters by domain and date work, and the operator's approvals and
  * services change the classification.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createAnalytics } from '../../server/analytics/analytics.ts';
 import { dayFilter } from '../../server/analytics/analytics-filter.ts';
 import { authRows, sourceAuthRows } from '../../server/analytics/rollup-queries.ts';
@@ -15,26 +12,9 @@ import { groupsFromRollups } from '../../server/analytics/source-groups.ts';
 import { addRecordToGroups, evaluateRecord, type SourceGroup } from '../../server/domain/classify.ts';
 import type { AggregateHeader, AggregateRecord } from '../../server/domain/report-types.ts';
 import { openDatabase, type Database } from '../../server/store/database.ts';
-import { describePostgresUnavailable, getTestPostgres } from '../helpers/postgres.ts';
-import { batches, header, randomRecords, record } from './rollup-fixtures.ts';
+import { analyticsTargets, batches, header, randomRecords, record, D0, DAY, OFFLINE, origin } from './rollup-fixtures.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'dmarc-lens-analytics-'));
-let fileNo = 0;
-const TARGETS: { name: string; freshUrl(): Promise<string> }[] = [{ name: 'sqlite', freshUrl: async () => `sqlite:${join(tmp, `a-${++fileNo}.db`)}` }];
-const postgres = await getTestPostgres();
-if (postgres) TARGETS.push({ name: `postgres (${postgres.source})`, freshUrl: () => postgres.newDatabase() });
-else describePostgresUnavailable('analytics');
-
-afterAll(async () => {
-  await postgres?.cleanup();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-const DAY = 86_400;
-const D0 = Date.UTC(2024, 0, 10) / 1000;
-const origin = { input: '/in/r.xml', member: null };
-/** no offline ASN / country look-ups: classification here depends only on what the test sets up */
-const OFFLINE = { asn: { lookup: () => null }, country: { lookup: () => null } };
+const TARGETS = await analyticsTargets('analytics');
 
 type Report = { header: AggregateHeader; records: AggregateRecord[] };
 

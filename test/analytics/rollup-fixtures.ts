@@ -2,21 +2,43 @@
  * Seeded random aggregate reports for the rollup and analytics tests, and the rollups computed DIRECTLY from
  * records with the domain rules (evaluateRecord, keySignature, prorateByDay), to compare the stored ones with.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { mulberry32 } from '../../bench/synthetic-aggregate.ts';
 import { evaluateRecord } from '../../server/domain/classify.ts';
 import { prorateByDay } from '../../server/domain/prorate.ts';
 import type { AggregateHeader, AggregateRecord } from '../../server/domain/report-types.ts';
 import type { Driver } from '../../server/store/driver.ts';
+import { describePostgresUnavailable, getTestPostgres } from '../helpers/postgres.ts';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export const DAY = 86_400;
+export const D0 = Date.UTC(2024, 0, 10) / 1000;
+export const origin = { input: '/in/r.xml', member: null };
+/** no offline ASN / country look-ups: classification depends only on what a test sets up */
+export const OFFLINE = { asn: { lookup: () => null }, country: { lookup: () => null } };
+
+/**
+ * The databases an analytics suite runs on: a fresh SQLite file each time, and a fresh PostgreSQL database when a
+ * server is reachable (else the loud skip message). Cleaned up after the suite.
+ */
+export async function analyticsTargets(suite: string): Promise<{ name: string; freshUrl(): Promise<string> }[]> {
+  const tmp = mkdtempSync(join(tmpdir(), 'dmarc-lens-analytics-'));
+  let fileNo = 0;
+  const targets: { name: string; freshUrl(): Promise<string> }[] = [{ name: 'sqlite', freshUrl: async () => `sqlite:${join(tmp, `a-${++fileNo}.db`)}` }];
+  const postgres = await getTestPostgres();
+  if (postgres) targets.push({ name: `postgres (${postgres.source})`, freshUrl: () => postgres.newDatabase() });
+  else describePostgresUnavailable(suite);
+  afterAll(async () => {
+    await postgres?.cleanup();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  return targets;
 }
+
+/** the benchmark's seeded generator (mulberry32) */
+export const rng = mulberry32;
 
 export function header(reportId: string, begin: number, end: number, policy: Partial<AggregateHeader['policy']> = {}, org = 'reporter.test'): AggregateHeader {
   return {

@@ -5,10 +5,7 @@
  * paged by sourceTable() equals the full classified list filtered and paged in memory; the failing-source counts
  * equal the SQL count.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createAnalytics } from '../../server/analytics/analytics.ts';
 import type { DayFilter } from '../../server/analytics/analytics-filter.ts';
 import { authRows, distinctDomains, failingSourceCounts, sourceAuthRows } from '../../server/analytics/rollup-queries.ts';
@@ -18,25 +15,9 @@ import { byFailing, sourceMatches, type SourceTableFilter } from '../../server/a
 import type { SourceGroup } from '../../server/domain/classify.ts';
 import type { AggregateHeader, AggregateRecord } from '../../server/domain/report-types.ts';
 import { openDatabase, type Database } from '../../server/store/database.ts';
-import { describePostgresUnavailable, getTestPostgres } from '../helpers/postgres.ts';
-import { batches, header, randomRecords } from './rollup-fixtures.ts';
+import { analyticsTargets, batches, header, randomRecords, D0, DAY, OFFLINE, origin } from './rollup-fixtures.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'dmarc-lens-source-index-'));
-let fileNo = 0;
-const TARGETS: { name: string; freshUrl(): Promise<string> }[] = [{ name: 'sqlite', freshUrl: async () => `sqlite:${join(tmp, `i-${++fileNo}.db`)}` }];
-const postgres = await getTestPostgres();
-if (postgres) TARGETS.push({ name: `postgres (${postgres.source})`, freshUrl: () => postgres.newDatabase() });
-else describePostgresUnavailable('source index');
-
-afterAll(async () => {
-  await postgres?.cleanup();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-const DAY = 86_400;
-const D0 = Date.UTC(2024, 0, 10) / 1000;
-const origin = { input: '/in/r.xml', member: null };
-const OFFLINE = { asn: { lookup: () => null }, country: { lookup: () => null } };
+const TARGETS = await analyticsTargets('source index');
 
 type Report = { header: AggregateHeader; records: AggregateRecord[] };
 
@@ -190,6 +171,39 @@ for (const target of TARGETS) {
         }
       }
       expect((await analytics.sourceTable({ verdict: 'failing' }, { offset: 0, limit: 1000 })).rows.every((s) => s.verdict === 'failing')).toBe(true);
+    });
+
+    it('warms the index once: a request arriving during the warm-up waits for the same load', async () => {
+      const db = await fresh(first);
+      /** the index's full-load reads (one per domain and 31-day window) */
+      const loads = { n: 0 };
+      const counted = (): Database => {
+        const driver = new Proxy(db.driver, {
+          get(t, k, r) {
+            const v = Reflect.get(t, k, r) as unknown;
+            if (k !== 'query' || typeof v !== 'function') return v;
+            return (sql: string, ...rest: unknown[]) => {
+              if (/FROM rollup_sources WHERE domain = \? AND day >= \?/.test(sql)) loads.n++;
+              return (v as (...a: unknown[]) => unknown).call(t, sql, ...rest);
+            };
+          },
+        });
+        return { ...db, driver } as Database;
+      };
+      const alone = createAnalytics(counted(), { offline: OFFLINE });
+      await alone.warm!();
+      const oneLoad = loads.n;
+      expect(oneLoad).toBeGreaterThan(0);
+      await alone.sourceTable({}, { offset: 0, limit: 5 });
+      expect(loads.n).toBe(oneLoad);
+
+      loads.n = 0;
+      const analytics = createAnalytics(counted(), { offline: OFFLINE });
+      const warming = analytics.warm!();
+      const [page, readiness] = await Promise.all([analytics.sourceTable({}, { offset: 0, limit: 5 }), analytics.readiness({ domain: 'example.com' }), warming]);
+      expect(loads.n).toBe(oneLoad);
+      expect(page.rows).toEqual((await alone.sourceTable({}, { offset: 0, limit: 5 })).rows);
+      expect(readiness).toEqual(await alone.readiness({ domain: 'example.com' }));
     });
   });
 }
