@@ -62,6 +62,18 @@ describe('startWebServer', () => {
     await expect(startWebServer({ db, config: config(), host: '0.0.0.0', port: 0, poll: false, env: { DMARC_LENS_ADMIN_PASSWORD: 'short' }, analytics: null, log })).rejects.toThrow(/at least 10/);
   });
 
+  it('loads the analytics index as it starts, so the first Sources request does not wait for it', async () => {
+    const seen: string[] = [];
+    const server = await startWebServer({ db, config: config(), host: '127.0.0.1', port: 0, poll: false, enrich: false, env: {}, log: (l) => seen.push(l) });
+    try {
+      const api = new TestClient(server.url.replace(/\/$/, ''));
+      expect((await api.get('/api/sources')).status).toBe(200);
+    } finally {
+      await server.close(); // waits for the warm-up too
+    }
+    expect(seen.filter((l) => /analytics index loaded in \d+\.\d s/.test(l))).toHaveLength(1);
+  });
+
   it('reads the config file\'s senders section as the CLI does: malformed entries stop the server with the problems', () => {
     const bad = (() => {
       try {
