@@ -4,7 +4,7 @@
  * rules of server/domain (classification, selectors, readiness). No raw records are read.
  */
 import { readinessSourceOf, assessReadiness, type Readiness, type ReadinessSource } from '../domain/readiness.ts';
-import { selectorSlug, VERDICTS, type SourceGroup, type Verdict } from '../domain/classify.ts';
+import { classifyVerdict, fixesOf, fixOf, selectorSlug, VERDICTS, type ClassifyContext, type SourceGroup, type Verdict } from '../domain/classify.ts';
 import { sharedAsnDatabase, type AsnInfo } from '../enrich/asn-db.ts';
 import { sharedCountryDatabase } from '../enrich/country-db.ts';
 import type { Enrichment } from '../enrich/enrichment.ts';
@@ -169,7 +169,7 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
    */
   let enrichMemo: { version: string; byIp: Map<string, { e: Enrichment | null; offline: boolean }> } = { version: '', byIp: new Map() };
   const MAX_ENRICH_MEMO = 1_000_000;
-  const enrichmentsOf = async (groups: Iterable<SourceGroup>): Promise<{ enrichments: Map<string, Enrichment>; offline: Set<string> }> => {
+  const enrichmentsOf = async (groups: Iterable<Pick<SourceGroup, 'sourceIp'>>): Promise<{ enrichments: Map<string, Enrichment>; offline: Set<string> }> => {
     const [v] = await driver.query('SELECT count(*) AS n, coalesce(max(enriched_at), 0) AS e, coalesce(max(expires_at), 0) AS x FROM enrichment_cache');
     const version = JSON.stringify(v ?? {});
     if (enrichMemo.version !== version || enrichMemo.byIp.size > MAX_ENRICH_MEMO) enrichMemo = { version, byIp: new Map() };
@@ -210,14 +210,28 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
     const set = await groupSetOf(window);
     // Groups whose every message passed DKIM aligned are compliant whoever sends them, and nothing about them
     // matters to readiness but their messages: they are neither looked up nor sorted. The failing ones are
-    // classified by verdict (fix texts only for legitimate sources, see readinessSourceOf) in list order, the
-    // order the answer's lists follow.
+    // classified by verdict in list order, the order the answer's lists follow — from their counts alone
+    // (GroupSet.verdictFacts): a month has 100,000+ of them per domain, and building full SourceGroups and
+    // source rows for them was most of the overview's first answer on large data. A full group is built only
+    // for the fix texts of legitimate sources (see readinessSourceOf), the same as classifySourceVerdicts gives.
     const failing: number[] = [];
     const compliant: number[] = [];
     for (const g of set.ids()) (set.dkimAlignedPass(g) < set.messages(g) ? failing : compliant).push(g);
-    const sources = await classifyInOrder(set, set.sort(failing), matcher, version);
+    set.sort(failing);
+    const facts = failing.map((g) => set.verdictFacts(g));
+    const { enrichments } = await enrichmentsOf(facts);
     const policy = await newestPolicy(driver, domain, endDay + DAY - 1);
-    const rows: ReadinessSource[] = sources.map((s) => readinessSourceOf(s.group, s.classification, s.enrichment?.ptr ?? null, s.fixes));
+    const rows: ReadinessSource[] = facts.map((f, i) => {
+      const e = enrichments.get(f.sourceIp) ?? null;
+      const identity = matcher.identify({ ip: f.sourceIp, ptr: e?.ptr ?? null, forwardConfirmed: e?.forwardConfirmed ?? null, asn: e?.asn ?? null, dkimPassDomains: f.dkimPassDomains });
+      const ctx: ClassifyContext = { identity, source: e ? { ptr: e.ptr, forwardConfirmed: e.forwardConfirmed, asn: e.asn, asOrg: e.asOrg } : null };
+      const v = classifyVerdict(f, ctx);
+      const explain = () => {
+        const g = set.group(failing[i]!);
+        return { fix: fixOf(g, ctx, v), fixes: fixesOf(g, ctx, v) };
+      };
+      return readinessSourceOf(f, v, e?.ptr ?? null, explain);
+    });
     for (const g of compliant) rows.push(compliantSource(set.ip(g), set.messages(g)));
     const result = assessReadiness(domain, { p: policy?.p ?? null, sp: policy?.sp ?? null, np: policy?.np ?? null, pct: policy?.pct ?? null, testing: policy?.testing ?? null }, rows, days);
     if (readinessCache.size >= 64) readinessCache.delete(readinessCache.keys().next().value!);

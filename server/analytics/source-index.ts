@@ -15,7 +15,8 @@
  * Anything else (reports deleted, ids missing below the newest) reloads everything. A rollup rebuild leaves the
  * reports as they are and gives the same rows, so it needs nothing. The first use loads every row (about 4 s
  * for 1,000,000 records on SQLite). Memory: 12 bytes per daily source row in typed arrays, plus a few flat
- * arrays and one Map entry per pair and group; a request allocates ~24 bytes per pair and group for its sums.
+ * arrays and one Map entry per pair and group; a request allocates ~24 bytes per pair and group (of its domain,
+ * when it asks for one) for its sums.
  */
 import { rollupDomain } from '../store/analytics-rollup.ts';
 import { AsyncMutex } from '../store/async-mutex.ts';
@@ -30,6 +31,8 @@ const LATE_ID_WINDOW = 5000;
 /** days read per query on a full load */
 const LOAD_WINDOW_DAYS = 31;
 const MAX_REPORT_DAYS = 367;
+/** SourceGroup lists keep at most this many entries (source-groups.ts) */
+const MAX_LISTED_DOMAINS = 16;
 
 interface Chunk {
   pairs: Int32Array;
@@ -57,6 +60,11 @@ export interface GroupSet {
   /** the full SourceGroup of a group over the range (built on demand) */
   group(g: number): SourceGroup;
   /**
+   * The part of group(g) a verdict needs (classifyVerdict, the sender match by passing DKIM domains) and
+   * readiness counts: the same figures, without the lists, override reasons and key results a full group builds.
+   */
+  verdictFacts(g: number): VerdictFacts;
+  /**
    * What the group's SourceGroup is made of in this range (its rollup pairs with their messages and days): two
    * ranges that give a group the same key give it the same SourceGroup, so its classification can be reused.
    */
@@ -67,6 +75,12 @@ export interface GroupSet {
    */
   contentHash(g: number): string;
 }
+
+/** The fields of a SourceGroup that classifyVerdict and readiness read (GroupSet.verdictFacts). */
+export type VerdictFacts = Pick<
+  SourceGroup,
+  'sourceIp' | 'messages' | 'dmarcPass' | 'dkimAlignedPass' | 'forwardEvidenceNoDkim' | 'spfOnlyNoDkim' | 'neitherNoDkim' | 'dkimPassDomains'
+>;
 
 export class SourceIndex {
   readonly #driver: Driver;
@@ -108,6 +122,13 @@ export class SourceIndex {
   #pairNextInGroup: number[] = [];
   /** per domain: day → chunk */
   #chunks: Map<number, Chunk>[] = [];
+  /**
+   * per domain: the lowest and highest pair and group ids of its own (-1: none yet). A full load numbers a
+   * domain's pairs and groups contiguously, so a one-domain window sums into arrays of this span instead of
+   * arrays sized to every pair of every domain (the overview asks ten windows at once; at millions of pairs
+   * those arrays were most of what the garbage collector had to deal with).
+   */
+  #domainSpan: { pairLo: number; pairHi: number; groupLo: number; groupHi: number }[] = [];
 
   constructor(driver: Driver) {
     this.#driver = driver;
@@ -190,6 +211,7 @@ export class SourceIndex {
     this.#groupFirstPair = [];
     this.#pairNextInGroup = [];
     this.#chunks = [];
+    this.#domainSpan = [];
   }
 
   #domain(name: string): number {
@@ -199,6 +221,7 @@ export class SourceIndex {
       this.#domains.push(name);
       this.#domainIdx.set(name, i);
       this.#chunks.push(new Map());
+      this.#domainSpan.push({ pairLo: -1, pairHi: -1, groupLo: -1, groupHi: -1 });
     }
     return i;
   }
@@ -266,6 +289,9 @@ export class SourceIndex {
     this.#pairFailing.push(facts.dkimAligned || facts.spfAligned ? 0 : 1);
     this.#pairDkimAligned.push(facts.dkimAligned ? 1 : 0);
     const sig = this.#authGroupPart[auth]!;
+    const span = this.#domainSpan[this.#sigDomain[sig]!]!;
+    if (span.pairLo < 0) span.pairLo = p;
+    span.pairHi = p;
     const groupsOfSig = this.#groupIdx[sig]!;
     let g = groupsOfSig.get(ip);
     if (g === undefined) {
@@ -274,6 +300,8 @@ export class SourceIndex {
       this.#groupSig.push(sig);
       this.#groupIp.push(ip);
       this.#groupFirstPair.push(-1);
+      if (span.groupLo < 0) span.groupLo = g;
+      span.groupHi = g;
     }
     this.#pairGroup.push(g);
     this.#pairNextInGroup.push(this.#groupFirstPair[g]!);
@@ -310,12 +338,23 @@ export class SourceIndex {
 
   /** The groups with messages in the filter's days (call refresh() first). */
   groups(f: DayFilter): GroupSet {
-    const pairCount = this.#pairAuth.length;
+    const domains = f.domain !== undefined ? [this.#domainIdx.get(f.domain)].filter((d): d is number => d !== undefined) : this.#domains.map((_, i) => i);
+    // pair p is at p - pb of the pair arrays, group g at g - gb of the group arrays (see #domainSpan)
+    let pb = 0;
+    let pairCount = this.#pairAuth.length;
+    let gb = 0;
+    let groupCount = this.#groupSig.length;
+    if (f.domain !== undefined) {
+      const span = domains.length === 1 ? this.#domainSpan[domains[0]!]! : null;
+      pb = span && span.pairLo >= 0 ? span.pairLo : 0;
+      pairCount = span && span.pairLo >= 0 ? span.pairHi - span.pairLo + 1 : 0;
+      gb = span && span.groupLo >= 0 ? span.groupLo : 0;
+      groupCount = span && span.groupLo >= 0 ? span.groupHi - span.groupLo + 1 : 0;
+    }
     const pairMessages = new Float64Array(pairCount);
     const pairFirst = new Float64Array(pairCount);
     const pairLast = new Float64Array(pairCount);
     const touched: number[] = [];
-    const domains = f.domain !== undefined ? [this.#domainIdx.get(f.domain)].filter((d): d is number => d !== undefined) : this.#domains.map((_, i) => i);
     const lo = f.fromDay ?? -Infinity;
     const hi = f.toDay ?? Infinity;
     for (const d of domains) {
@@ -324,34 +363,35 @@ export class SourceIndex {
         const { pairs, messages } = c;
         for (let i = 0; i < pairs.length; i++) {
           const p = pairs[i]!;
-          if (pairMessages[p] === 0) {
+          const x = p - pb;
+          if (pairMessages[x] === 0) {
             touched.push(p);
-            pairFirst[p] = day;
-            pairLast[p] = day;
+            pairFirst[x] = day;
+            pairLast[x] = day;
           } else {
-            if (day < pairFirst[p]!) pairFirst[p] = day;
-            if (day > pairLast[p]!) pairLast[p] = day;
+            if (day < pairFirst[x]!) pairFirst[x] = day;
+            if (day > pairLast[x]!) pairLast[x] = day;
           }
-          pairMessages[p] = pairMessages[p]! + messages[i]!;
+          pairMessages[x] = pairMessages[x]! + messages[i]!;
         }
       }
     }
-    const groupCount = this.#groupSig.length;
     const gMessages = new Float64Array(groupCount);
     const gPass = new Float64Array(groupCount);
     const gDkim = new Float64Array(groupCount);
     const order: number[] = [];
     for (const p of touched) {
       const g = this.#pairGroup[p]!;
-      const n = pairMessages[p]!;
-      if (gMessages[g] === 0) order.push(g);
-      gMessages[g] = gMessages[g]! + n;
-      if (this.#pairFailing[p] === 0) gPass[g] = gPass[g]! + n;
-      if (this.#pairDkimAligned[p] === 1) gDkim[g] = gDkim[g]! + n;
+      const y = g - gb;
+      const n = pairMessages[p - pb]!;
+      if (gMessages[y] === 0) order.push(g);
+      gMessages[y] = gMessages[y]! + n;
+      if (this.#pairFailing[p] === 0) gPass[y] = gPass[y]! + n;
+      if (this.#pairDkimAligned[p] === 1) gDkim[y] = gDkim[y]! + n;
     }
     const tie = this.#tieRanks();
-    const byMessages = (a: number, b: number) => gMessages[b]! - gMessages[a]! || tie[a]! - tie[b]!;
-    const failOf = (g: number) => gMessages[g]! - gPass[g]!;
+    const byMessages = (a: number, b: number) => gMessages[b - gb]! - gMessages[a - gb]! || tie[a]! - tie[b]!;
+    const failOf = (g: number) => gMessages[g - gb]! - gPass[g - gb]!;
     const byFailing = (a: number, b: number) => failOf(b) - failOf(a) || byMessages(a, b);
     const sorted = new Map<string, number[]>();
     const top = (n: number, by: 'messages' | 'failing' = 'messages'): readonly number[] => {
@@ -365,7 +405,7 @@ export class SourceIndex {
         return n >= all.length ? all : all.slice(0, n);
       }
       // exact head: every group at or above the n-th largest key, sorted (ties at the threshold included)
-      const key = by === 'failing' ? failOf : (g: number) => gMessages[g]!;
+      const key = by === 'failing' ? failOf : (g: number) => gMessages[g - gb]!;
       const threshold = nthLargest(Float64Array.from(order, key), n);
       return order.filter((g) => key(g) >= threshold).sort(cmp).slice(0, n);
     };
@@ -380,18 +420,18 @@ export class SourceIndex {
       ids: () => order,
       sort: (ids, by = 'messages') => ids.sort(by === 'failing' ? byFailing : byMessages),
       ip: (g) => ips[groupIp[g]!]!,
-      messages: (g) => gMessages[g]!,
-      dmarcFail: (g) => gMessages[g]! - gPass[g]!,
-      dkimAlignedPass: (g) => gDkim[g]!,
+      messages: (g) => gMessages[g - gb]!,
+      dmarcFail: (g) => gMessages[g - gb]! - gPass[g - gb]!,
+      dkimAlignedPass: (g) => gDkim[g - gb]!,
       group: (g) => {
         const domain = domainNames[domainOf(g)]!;
         const rows: { row: SourceAuthRow; auth: AuthRow }[] = [];
         // pairs added after this set was made have no messages in it (pairMessages[p] is undefined)
         for (let p = firstPair[g]!; p >= 0; p = nextPair[p]!) {
-          const messages = pairMessages[p]!;
+          const messages = pairMessages[p - pb]!;
           if (messages > 0) {
             const auth = auths[pairAuth[p]!]!;
-            rows.push({ row: { domain, ip: ips[pairIp[p]!]!, authKey: auth.authKey, messages, firstDay: pairFirst[p]!, lastDay: pairLast[p]! }, auth });
+            rows.push({ row: { domain, ip: ips[pairIp[p]!]!, authKey: auth.authKey, messages, firstDay: pairFirst[p - pb]!, lastDay: pairLast[p - pb]! }, auth });
           }
         }
         // as the rollup query gave them: largest first, ties in (source IP, auth_key) order
@@ -399,6 +439,28 @@ export class SourceIndex {
         const out = newGroup(rows[0]!.row, rows[0]!.auth);
         for (const { row, auth } of rows) addToGroup(out, row, auth);
         return out;
+      },
+      verdictFacts: (g) => {
+        const f: VerdictFacts = { sourceIp: ips[groupIp[g]!]!, messages: 0, dmarcPass: 0, dkimAlignedPass: 0, forwardEvidenceNoDkim: 0, spfOnlyNoDkim: 0, neitherNoDkim: 0, dkimPassDomains: [] };
+        const rows: number[] = [];
+        for (let p = firstPair[g]!; p >= 0; p = nextPair[p]!) if (pairMessages[p - pb]! > 0) rows.push(p);
+        // in group()'s row order (largest first, then auth_key): the sums and the domain list come out the same
+        if (rows.length > 1) rows.sort((a, b) => pairMessages[b - pb]! - pairMessages[a - pb]! || auths[pairAuth[a]!]!.authKey - auths[pairAuth[b]!]!.authKey);
+        const list = f.dkimPassDomains;
+        for (const p of rows) {
+          const n = pairMessages[p - pb]!;
+          const auth = auths[pairAuth[p]!]!;
+          f.messages += n;
+          if (auth.dkimAligned) f.dkimAlignedPass += n;
+          if (auth.dkimAligned || auth.spfAligned) f.dmarcPass += n;
+          if (!auth.dkimAligned) {
+            if (auth.forwarded) f.forwardEvidenceNoDkim += n;
+            else if (auth.spfAligned) f.spfOnlyNoDkim += n;
+            else f.neitherNoDkim += n;
+          }
+          for (const d of auth.dkimPassDomains) if (d && list.length < MAX_LISTED_DOMAINS && !list.includes(d)) list.push(d);
+        }
+        return f;
       },
       contentHash: (g) => {
         // two independent 32-bit FNV-1a style hashes of (pair, messages, first day, last day) per pair
@@ -415,21 +477,21 @@ export class SourceIndex {
           h2 ^= h2 >>> 13;
         };
         for (let p = firstPair[g]!; p >= 0; p = nextPair[p]!) {
-          const messages = pairMessages[p]!;
+          const messages = pairMessages[p - pb]!;
           if (!(messages > 0)) continue;
           total += messages;
           mix(p);
           mix(messages);
-          mix(pairFirst[p]! / DAY);
-          mix(pairLast[p]! / DAY);
+          mix(pairFirst[p - pb]! / DAY);
+          mix(pairLast[p - pb]! / DAY);
         }
         return `${(h1 >>> 0).toString(16)}.${(h2 >>> 0).toString(16)}.${total}`;
       },
       contentKey: (g) => {
         let key = String(g);
         for (let p = firstPair[g]!; p >= 0; p = nextPair[p]!) {
-          const messages = pairMessages[p]!;
-          if (messages > 0) key += `|${p}:${messages}:${pairFirst[p]}:${pairLast[p]}`;
+          const messages = pairMessages[p - pb]!;
+          if (messages > 0) key += `|${p}:${messages}:${pairFirst[p - pb]}:${pairLast[p - pb]}`;
         }
         return key;
       },

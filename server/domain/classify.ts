@@ -263,9 +263,13 @@ export type VerdictClassification = Omit<Classification, 'evidence' | 'fix' | 'f
 /**
  * The verdict part of classifyGroup, without building evidence and fix strings (about 6 µs a group, most of a
  * classification): what counts, charts, verdict filters and readiness what-ifs need over 100,000+ groups.
- * classifyGroup is this plus explainVerdict, so the two cannot disagree.
+ * classifyGroup is this plus explainVerdict, so the two cannot disagree. It reads only the group's counts, so a
+ * caller may pass just those (readiness does: GroupSet.verdictFacts, no lists built for 100,000+ groups).
  */
-export function classifyVerdict(g: SourceGroup, ctx: ClassifyContext): VerdictClassification {
+export function classifyVerdict(
+  g: Pick<SourceGroup, 'messages' | 'dkimAlignedPass' | 'forwardEvidenceNoDkim' | 'spfOnlyNoDkim' | 'neitherNoDkim'>,
+  ctx: ClassifyContext,
+): VerdictClassification {
   const svc = ctx.identity.service;
   const approved = ctx.identity.approved;
   const isForwarderHost = svc !== null && svc.forwarder;

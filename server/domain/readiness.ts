@@ -84,7 +84,7 @@ export interface Readiness {
  * other sources get fix null. Building texts for the 100,000+ failing sources of a month was most of its cost.
  */
 export function readinessSourceOf(
-  g: SourceGroup,
+  g: Pick<SourceGroup, 'sourceIp' | 'messages' | 'dmarcPass'>,
   c: Classification | VerdictClassification,
   label?: string | null,
   explain?: () => Pick<Classification, 'fix' | 'fixes'>,
