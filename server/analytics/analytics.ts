@@ -4,7 +4,7 @@
  * rules of server/domain (classification, selectors, readiness). No raw records are read.
  */
 import { readinessSourceOf, assessReadiness, type Readiness, type ReadinessSource } from '../domain/readiness.ts';
-import { classifyVerdict, fixesOf, fixOf, selectorSlug, VERDICTS, type ClassifyContext, type SourceGroup, type Verdict } from '../domain/classify.ts';
+import { classifyVerdict, fixesOf, fixOf, selectorSlug, VERDICTS, type SourceGroup, type Verdict } from '../domain/classify.ts';
 import { sharedAsnDatabase, type AsnInfo } from '../enrich/asn-db.ts';
 import { sharedCountryDatabase } from '../enrich/country-db.ts';
 import type { Enrichment } from '../enrich/enrichment.ts';
@@ -15,7 +15,7 @@ import type { Database } from '../store/database.ts';
 import { createEnrichmentCacheStore } from '../store/enrichment-cache-store.ts';
 import { DAY, dayFilter, isoDay, type DayFilter } from './analytics-filter.ts';
 import type { Analytics, AnalyticsFilter, AuthCounts, DayPoint, DomainOverview, MonthlySummaryRow, SelectorRow, SourceRow } from './analytics-types.ts';
-import { classifySourceVerdicts, type ClassifiedSource, type VerdictSource } from './classify-sources.ts';
+import { classifyContextOf, classifySourceVerdicts, type ClassifiedSource, type VerdictSource } from './classify-sources.ts';
 import {
   distinctDomains,
   domainCells,
@@ -223,8 +223,7 @@ export function createAnalytics(db: Database, deps: AnalyticsDeps = {}): StoreAn
     const policy = await newestPolicy(driver, domain, endDay + DAY - 1);
     const rows: ReadinessSource[] = facts.map((f, i) => {
       const e = enrichments.get(f.sourceIp) ?? null;
-      const identity = matcher.identify({ ip: f.sourceIp, ptr: e?.ptr ?? null, forwardConfirmed: e?.forwardConfirmed ?? null, asn: e?.asn ?? null, dkimPassDomains: f.dkimPassDomains });
-      const ctx: ClassifyContext = { identity, source: e ? { ptr: e.ptr, forwardConfirmed: e.forwardConfirmed, asn: e.asn, asOrg: e.asOrg } : null };
+      const ctx = classifyContextOf(f, e, matcher);
       const v = classifyVerdict(f, ctx);
       const explain = () => {
         const g = set.group(failing[i]!);

@@ -32,6 +32,22 @@ export interface VerdictSource {
   fixes(): Pick<Classification, 'fix' | 'fixes'>;
 }
 
+/** What classification knows of a source: its service (by reverse DNS, ASN, passing DKIM domains) and its network. */
+export function classifyContextOf(
+  source: Pick<SourceGroup, 'sourceIp' | 'dkimPassDomains'>,
+  e: Enrichment | null,
+  matcher: SenderMatcher,
+): ClassifyContext {
+  const identity = matcher.identify({
+    ip: source.sourceIp,
+    ptr: e?.ptr ?? null,
+    forwardConfirmed: e?.forwardConfirmed ?? null,
+    asn: e?.asn ?? null,
+    dkimPassDomains: source.dkimPassDomains,
+  });
+  return { identity, source: e ? { ptr: e.ptr, forwardConfirmed: e.forwardConfirmed, asn: e.asn, asOrg: e.asOrg } : null };
+}
+
 /** Each group's verdict, in the order of `groups`. */
 export function classifySourceVerdicts(
   groups: Iterable<SourceGroup>,
@@ -43,14 +59,7 @@ export function classifySourceVerdicts(
   const out: VerdictSource[] = [];
   for (const g of groups) {
     const e = enrichments.get(g.sourceIp) ?? null;
-    const identity = matcher.identify({
-      ip: g.sourceIp,
-      ptr: e?.ptr ?? null,
-      forwardConfirmed: e?.forwardConfirmed ?? null,
-      asn: e?.asn ?? null,
-      dkimPassDomains: g.dkimPassDomains,
-    });
-    const ctx: ClassifyContext = { identity, source: e ? { ptr: e.ptr, forwardConfirmed: e.forwardConfirmed, asn: e.asn, asOrg: e.asOrg } : null };
+    const ctx = classifyContextOf(g, e, matcher);
     out.push(verdictSource(g, classifyVerdict(g, ctx), e, ctx, notLookedUp.has(g.sourceIp)));
   }
   return out;

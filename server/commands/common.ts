@@ -24,6 +24,15 @@ export async function withStore<T>(
   }
 }
 
+/** A commander option parser for a whole number from `min` to `max` (`what` names it in the error). */
+export function wholeNumberOption(min: number, max: number, what = 'a whole number'): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected ${what} from ${min} to ${max}`);
+    return n;
+  };
+}
+
 /** Parses a --from/--to date: YYYY-MM-DD (UTC day; `end` means the last second of it), ISO date-time, or epoch seconds. */
 export function parseDateOption(value: string, end = false): number {
   if (/^\d+$/.test(value)) return Number(value);

@@ -4,13 +4,13 @@
  * entries are skipped unless --force. Bounded concurrency and per-query timeouts; progress on a terminal.
  */
 import type { Writable } from 'node:stream';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { enrichStoredSources } from '../analytics/enrich-stored.ts';
 import { loadConfig } from '../config.ts';
 import { DEFAULT_CONCURRENCY, type EnrichProgress } from '../enrich/enrich-ips.ts';
 import { DEFAULT_DNS_TIMEOUT_MS, RESOLVER_ENV, resolverServersFrom } from '../enrich/resolver.ts';
 import { openDatabase } from '../store/database.ts';
-import { addStoreOptions, parseDateOption } from './common.ts';
+import { addStoreOptions, parseDateOption, wholeNumberOption } from './common.ts';
 
 export interface EnrichCommandDeps {
   stdout?: Pick<Writable, 'write'>;
@@ -29,11 +29,6 @@ interface EnrichFlags {
   json?: boolean;
 }
 
-const int = (min: number, max: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
-  return n;
-};
 
 export function registerEnrichCommand(program: Command, deps: EnrichCommandDeps = {}): void {
   addStoreOptions(
@@ -42,8 +37,8 @@ export function registerEnrichCommand(program: Command, deps: EnrichCommandDeps 
       .description('look up reverse DNS, ASN and country of the stored source IPs (cached in the database)'),
   )
     .option('--resolver <ip:port>', `DNS server(s) to ask, comma-separated (env ${RESOLVER_ENV}; default: the system resolvers)`)
-    .option('--concurrency <n>', 'look-ups in flight at once', int(1, 1024), DEFAULT_CONCURRENCY)
-    .option('--timeout <ms>', 'timeout of one DNS query in milliseconds', int(1, 60_000), DEFAULT_DNS_TIMEOUT_MS)
+    .option('--concurrency <n>', 'look-ups in flight at once', wholeNumberOption(1, 1024), DEFAULT_CONCURRENCY)
+    .option('--timeout <ms>', 'timeout of one DNS query in milliseconds', wholeNumberOption(1, 60_000), DEFAULT_DNS_TIMEOUT_MS)
     .option('--force', 'look up again even IPs whose cache entry is still fresh')
     .option('--since <date>', 'only IPs of reports ending on or after this date', (v) => parseDateOption(v))
     .option('--json', 'print the summary as JSON')

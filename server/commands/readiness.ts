@@ -4,11 +4,11 @@
  * legitimate, forwarded and unknown sources, with the next step in plain language.
  */
 import type { Writable } from 'node:stream';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { DEFAULT_READINESS_DAYS } from '../analytics/analytics.ts';
 import { withAnalytics } from '../analytics/open-analytics.ts';
 import { formatReadiness } from '../analytics/readiness-text.ts';
-import { addStoreOptions, parseDateOption } from './common.ts';
+import { addStoreOptions, parseDateOption, wholeNumberOption } from './common.ts';
 
 export interface ReadinessCommandDeps {
   stdout?: Pick<Writable, 'write'>;
@@ -23,11 +23,6 @@ interface ReadinessFlags {
   json?: boolean;
 }
 
-function parseDays(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 3660) throw new InvalidArgumentError('expected a whole number of days from 1 to 3660');
-  return n;
-}
 
 export function registerReadinessCommand(program: Command, deps: ReadinessCommandDeps = {}): void {
   addStoreOptions(
@@ -36,7 +31,7 @@ export function registerReadinessCommand(program: Command, deps: ReadinessComman
       .description('policy readiness per domain: what p=quarantine / p=reject would do, and what to fix first'),
   )
     .option('--domain <domain>', 'only this policy domain')
-    .option('--days <n>', 'what-if window in days, ending at --to (default: the newest report)', parseDays, DEFAULT_READINESS_DAYS)
+    .option('--days <n>', 'what-if window in days, ending at --to (default: the newest report)', wholeNumberOption(1, 3660, 'a whole number of days'), DEFAULT_READINESS_DAYS)
     .option('--to <date>', 'end of the window (YYYY-MM-DD or ISO 8601)', (v) => parseDateOption(v, true))
     .option('--json', 'print the readiness objects as JSON')
     .action(async (flags: ReadinessFlags) => {

@@ -194,18 +194,15 @@ export async function streamedAggregate(driver: Driver, id: number): Promise<Str
   return row ? streamedOf(driver, row) : null;
 }
 
-/** a report's records in ordinal order, a page per query (keyset on the primary key) */
-export async function* recordPages(driver: Driver, reportId: number): AsyncGenerator<AggregateRecord[]> {
+/** a report's records in ordinal order, `pageRows` per query (keyset on the primary key) */
+export async function* recordPages(driver: Driver, reportId: number, pageRows = RECORD_PAGE_ROWS): AsyncGenerator<AggregateRecord[]> {
   let after = -1;
   for (;;) {
-    const rows = await driver.query(
-      `SELECT * FROM aggregate_records WHERE report_id = ? AND ordinal > ? ORDER BY ordinal LIMIT ${RECORD_PAGE_ROWS}`,
-      [reportId, after],
-    );
+    const rows = await driver.query('SELECT * FROM aggregate_records WHERE report_id = ? AND ordinal > ? ORDER BY ordinal LIMIT ?', [reportId, after, pageRows]);
     if (rows.length === 0) return;
     const page = rows.map(aggregateRecordOf);
     yield page;
-    if (rows.length < RECORD_PAGE_ROWS) return;
+    if (rows.length < pageRows) return;
     after = page[page.length - 1]!.ordinal;
   }
 }

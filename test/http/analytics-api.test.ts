@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webAnalytics } from '../../server/http/load-analytics.ts';
 import { webDialects } from './dialects.ts';
-import { allRows, asCsvCells, csvRows, startWebFixture, type TestClient, type WebFixture } from './web-fixture.ts';
+import { allRows, expectCsvEqualsJson as csvEqualsJson, startWebFixture, type TestClient, type WebFixture } from './web-fixture.ts';
 
 const { dialects, cleanup } = await webDialects('analytics API');
 afterAll(cleanup);
@@ -21,16 +21,7 @@ for (const dialect of dialects)
     });
     afterAll(() => web?.close());
 
-    async function expectCsvEqualsJson(path: string, params: Record<string, string> = {}): Promise<Row[]> {
-      const json = await allRows(api, path, params, 1000);
-      const columns = (await api.get(`${path}?limit=1`)).json().columns as string[];
-      const r = await api.get(`${path}.csv?${new URLSearchParams(params)}`);
-      expect(r.status).toBe(200);
-      const [header, ...lines] = await csvRows(r.text);
-      expect(header).toEqual(columns);
-      expect(lines).toEqual(json.map((row) => asCsvCells(columns, row)));
-      return json;
-    }
+    const expectCsvEqualsJson = (path: string, params: Record<string, string> = {}) => csvEqualsJson(api, path, params) as Promise<Row[]>;
 
     it('lists the domains largest first, with totals that add up to the timeline', async () => {
       const domains = await expectCsvEqualsJson('/api/overview/domains');

@@ -2,15 +2,12 @@
  * Login, sessions, CSRF, API tokens, rate limiting and the security headers: a login is required off loopback
  * (here: forced with auth.required), and every state-changing request needs the CSRF token.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildClient } from '../../client/build.ts';
 import { createUserToken } from '../../server/commands/user.ts';
 import { hashPassword, verifyPassword } from '../../server/http/auth/password-hash.ts';
 import { saveWebUser } from '../../server/store/web-users.ts';
+import { buildTestClient } from '../helpers/test-client.ts';
 import { startWebFixture, type WebFixture } from './web-fixture.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -32,11 +29,11 @@ describe('web login and security', () => {
   let web: WebFixture;
   let clock = 1_800_000_000;
   // the page is served from a client built here: a clean checkout has no client/dist
-  const clientDir = mkdtempSync(join(tmpdir(), 'dmarc-lens-auth-client-'));
+  let client: Awaited<ReturnType<typeof buildTestClient>>;
   beforeAll(async () => {
-    await buildClient({ outdir: clientDir });
+    client = await buildTestClient();
     web = await startWebFixture({
-      clientDir,
+      clientDir: client.dir,
       auth: { required: true, sessionTtlSec: 3600 },
       now: () => clock,
       throttle: { addressAndUser: { max: 3, windowSec: 600 }, address: { max: 6, windowSec: 600 }, user: { max: 100, windowSec: 600 } },
@@ -46,7 +43,7 @@ describe('web login and security', () => {
   });
   afterAll(async () => {
     await web?.close();
-    rmSync(clientDir, { recursive: true, force: true });
+    client?.remove();
   });
 
   it('hashes passwords with scrypt and a random salt', async () => {

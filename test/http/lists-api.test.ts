@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webDialects } from './dialects.ts';
-import { allRows, asCsvCells, csvRows, startWebFixture, type TestClient, type WebFixture } from './web-fixture.ts';
+import { allRows, expectCsvEqualsJson as csvEqualsJson, startWebFixture, type TestClient, type WebFixture } from './web-fixture.ts';
 
 const { dialects, cleanup } = await webDialects('failure, TLS and quarantine API');
 /** the failure list's columns that `q` searches */
@@ -22,16 +22,7 @@ for (const dialect of dialects) describe(`failure, TLS and quarantine API (${dia
   });
   afterAll(() => web?.close());
 
-  async function expectCsvEqualsJson(path: string, params: Record<string, string> = {}): Promise<number> {
-    const json = await allRows(api, path, params, 1000);
-    const columns = (await api.get(`${path}?limit=1`)).json().columns as string[];
-    const r = await api.get(`${path}.csv?${new URLSearchParams(params)}`);
-    expect(r.status).toBe(200);
-    const [header, ...lines] = await csvRows(r.text);
-    expect(header).toEqual(columns);
-    expect(lines).toEqual(json.map((row) => asCsvCells(columns, row)));
-    return json.length;
-  }
+  const expectCsvEqualsJson = async (path: string, params: Record<string, string> = {}) => (await csvEqualsJson(api, path, params)).length;
 
   it('lists failure reports newest first, filters them, and charts them per day', async () => {
     const counts = await web.db.reports.counts();

@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS } from '../../server/ingest/limits.ts';
 import type { AppDeps } from '../../server/http/create-app.ts';
 import { createApp } from '../../server/http/create-app.ts';
 import { openDatabase, type Database } from '../../server/store/database.ts';
+import { expect } from 'vitest';
 
 export interface WebFixture {
   url: string;
@@ -149,4 +150,19 @@ export function asCsvCells(columns: string[], row: Record<string, unknown>): str
     const v = row[c];
     return v === null || v === undefined ? '' : typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v);
   });
+}
+
+/**
+ * Asserts that a table endpoint's CSV (`PATH.csv`) is its JSON rows, all pages, with the same columns and filters;
+ * returns the rows.
+ */
+export async function expectCsvEqualsJson(client: TestClient, path: string, params: Record<string, string> = {}): Promise<Record<string, unknown>[]> {
+  const json = await allRows(client, path, params, 1000);
+  const columns = (await client.get(`${path}?limit=1`)).json().columns as string[];
+  const r = await client.get(`${path}.csv?${new URLSearchParams(params)}`);
+  expect(r.status).toBe(200);
+  const [header, ...lines] = await csvRows(r.text);
+  expect(header).toEqual(columns);
+  expect(lines).toEqual(json.map((row) => asCsvCells(columns, row)));
+  return json;
 }

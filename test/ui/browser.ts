@@ -2,12 +2,10 @@
  * Debian's Chromium driven by playwright-core. When /usr/bin/chromium is missing the browser suites are skipped
  * with a loud warning — or fail when CI=true, so CI never passes without having run them.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { describe, it } from 'vitest';
-import { buildClient } from '../../client/build.ts';
+export { buildTestClient } from '../helpers/test-client.ts';
 
 export const CHROMIUM = process.env.DMARC_LENS_CHROMIUM ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -34,13 +32,6 @@ export function describeNoBrowser(suite: string): void {
     if (process.env.CI === 'true') it('has Chromium to run against (required when CI=true)', () => { throw new Error(lines.join('\n')); });
     else it.skip('needs Chromium (see the warning above)', () => {});
   });
-}
-
-/** the client built into a temporary directory (removed by the returned function) */
-export async function buildTestClient(): Promise<{ dir: string; remove(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'dmarc-lens-client-'));
-  await buildClient({ outdir: dir });
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export interface PageWatch {

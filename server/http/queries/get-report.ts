@@ -17,13 +17,9 @@ export interface ReportHead extends StoredAggregate {
 
 /** The report with its first `limit` records and the totals over all records; null when there is none. */
 export async function getReportHead(driver: Driver, id: number, limit: number): Promise<ReportHead | null> {
-  const report = await streamedAggregate(driver, id);
+  const report = await getReportStream(driver, id);
   if (!report) return null;
-  const records = [];
-  for await (const page of recordPages(driver, id)) {
-    records.push(...page.slice(0, limit - records.length));
-    if (records.length >= limit) break;
-  }
+  const first = await recordPages(driver, id, limit).next();
   const [totals] = await driver.query(
     `SELECT count(*) AS records, coalesce(sum(message_count), 0) AS messages,
        coalesce(sum(CASE WHEN dkim_eval = 'pass' OR spf_eval = 'pass' THEN message_count ELSE 0 END), 0) AS passing
@@ -32,15 +28,17 @@ export async function getReportHead(driver: Driver, id: number, limit: number): 
   );
   return {
     ...report,
-    origin: { input: report.origin.input, member: report.origin.member },
-    records,
+    records: first.done ? [] : first.value,
     recordCount: int(totals!, 'records'),
     messageCount: int(totals!, 'messages'),
     dmarcPassMessages: int(totals!, 'passing'),
   };
 }
 
-/** The report with all its records, read in pages as they are consumed; null when there is none. */
+/**
+ * The report with all its records, read in pages as they are consumed; null when there is none. Its origin
+ * carries no mail-auth verdict: the web API has never sent one.
+ */
 export async function getReportStream(driver: Driver, id: number): Promise<StreamedAggregate | null> {
   const report = await streamedAggregate(driver, id);
   return report && { ...report, origin: { input: report.origin.input, member: report.origin.member } };
