@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FatalError, InputRejected } from '../errors.ts';
 import type { InputSource } from './unpack-types.ts';
@@ -11,21 +11,7 @@ export function fileSource(path: string): InputSource {
   return {
     name: path,
     async *open() {
-      const handle = await open(path, 'r');
-      let small: Buffer | null = null;
-      try {
-        const info = await handle.stat();
-        const size = info.size;
-        // regular files only: a pipe or device reports no size, and what is read from it cannot be read again
-        if (info.isFile() && size <= WHOLE_READ_BYTES) {
-          // one read of size + 1 bytes: a file that grew meanwhile is noticed and streamed instead
-          const buf = Buffer.allocUnsafe(size + 1);
-          const { bytesRead } = await handle.read(buf, 0, size + 1, 0);
-          if (bytesRead <= size) small = buf.subarray(0, bytesRead);
-        }
-      } finally {
-        await handle.close();
-      }
+      const small = readSmallFile(path);
       if (small) {
         if (small.length > 0) yield small;
         return;
@@ -33,6 +19,27 @@ export function fileSource(path: string): InputSource {
       yield* createReadStream(path, { highWaterMark: 256 * 1024 });
     },
   };
+}
+
+/**
+ * The whole file when it is a regular file of at most WHOLE_READ_BYTES, else null (it is streamed). Synchronous
+ * on purpose: for a few KiB, the promise-based calls cost more than the read itself. Opened non-blocking, so a
+ * FIFO named on the command line cannot block here (it is streamed).
+ */
+function readSmallFile(path: string): Buffer | null {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const info = fstatSync(fd);
+    // regular files only: a pipe or device reports no size, and what is read from it cannot be read again
+    if (!info.isFile() || info.size > WHOLE_READ_BYTES) return null;
+    // one read of size + 1 bytes: a file that grew meanwhile is noticed and streamed instead
+    const buf = Buffer.allocUnsafe(info.size + 1);
+    let read = 0;
+    for (let n; read <= info.size && (n = readSync(fd, buf, read, info.size + 1 - read, read)) > 0; ) read += n;
+    return read <= info.size ? buf.subarray(0, read) : null;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function bufferSource(name: string, bytes: Buffer): InputSource {

@@ -168,27 +168,30 @@ export class ReportRollup {
     await upsert(tx, caps, 'rollup_auth', AUTH_COLUMNS, 2, null, fresh.map((a) => a.row).sort(byKeyOf(2)));
     if (this.#sources) await this.#sourcesInTs(tx, caps);
     else await sourcesInSql(tx, caps, reportId, this.#domain, this.#plan as Extract<DayPlan, { kind: 'sql' }>);
-    const domains = new Map<string, number>();
-    const selectors = new Map<string, number>();
+    // rows keyed by their key columns joined (the values of a row are kept with it: no split afterwards);
+    // `messages` is the last column of a domain row and the 7th of a selector row
+    const [firstSeen, lastSeen] = [Math.floor(this.#period.begin), Math.floor(this.#period.end)];
+    const domains = new Map<string, SqlValue[]>();
+    const selectors = new Map<string, SqlValue[]>();
     for (const { facts: a, slots: sums } of this.#sums.values()) {
       const domain = a.row[0] as string;
       for (const [slot, messages] of sums) {
         const day = this.#plan.first + Math.floor(slot / 4) * DAY;
-        add(domains, [domain, day, DISPOSITIONS[slot % 4], a.row[6], a.row[7]].join(SEP), messages);
-        for (const sig of a.signatures) add(selectors, [domain, day, ...sig].join(SEP), messages);
+        const disposition = DISPOSITIONS[slot % 4]!;
+        const domainKey = `${domain}${SEP}${day}${SEP}${disposition}${SEP}${a.row[6]}${SEP}${a.row[7]}`;
+        const domainRow = domains.get(domainKey);
+        if (domainRow) (domainRow[6] as number) += messages;
+        else domains.set(domainKey, [domain, day, disposition, a.row[6]!, a.row[7]!, reportId, messages]);
+        for (const [d, sel, r] of a.signatures) {
+          const selectorKey = `${domain}${SEP}${day}${SEP}${d}${SEP}${sel}${SEP}${r}`;
+          const selectorRow = selectors.get(selectorKey);
+          if (selectorRow) (selectorRow[6] as number) += messages;
+          else selectors.set(selectorKey, [domain, day, d, sel, r, reportId, messages, firstSeen, lastSeen]);
+        }
       }
     }
-    const seen = [Math.floor(this.#period.begin), Math.floor(this.#period.end)];
-    const selectorRows = [...selectors].map(([key, n]): SqlValue[] => {
-      const [domain, day, d, s, r] = key.split(SEP);
-      return [domain!, Number(day), d!, s!, r!, reportId, n, ...seen];
-    });
-    await insert(tx, caps, 'rollup_selectors', SELECTOR_COLUMNS, selectorRows.sort(byKeyOf(5)));
-    const domainRows = [...domains].map(([key, n]): SqlValue[] => {
-      const [domain, day, disposition, da, sa] = key.split(SEP);
-      return [domain!, Number(day), disposition!, Number(da), Number(sa), reportId, n];
-    });
-    await insert(tx, caps, 'rollup_domains', DOMAIN_COLUMNS, domainRows.sort(byKeyOf(5)));
+    await insert(tx, caps, 'rollup_selectors', SELECTOR_COLUMNS, [...selectors.values()].sort(byKeyOf(5)));
+    await insert(tx, caps, 'rollup_domains', DOMAIN_COLUMNS, [...domains.values()].sort(byKeyOf(5)));
   }
 
   /** Tells the rollup its transaction committed: its facts rows exist now, later reports skip writing them. */
@@ -229,7 +232,7 @@ let memo = new Map<string, Map<string, Map<string, AuthFacts>>>();
 let memoSize = 0;
 
 function factsOf(rec: AggregateRecord, json: RecordJson, policy: RollupPeriod['policy'], policyKey: string): AuthFacts {
-  const rest = policyKey + JSON.stringify([rec.headerFrom, rec.dkimEval, rec.spfEval, rec.envelopeFrom]) + json.overrideReasons;
+  const rest = policyKey + restKey(rec) + json.overrideReasons;
   let bySpf = memo.get(json.dkim);
   let byRest = bySpf?.get(json.spf);
   let facts = byRest?.get(rest);
@@ -245,6 +248,25 @@ function factsOf(rec: AggregateRecord, json: RecordJson, policy: RollupPeriod['p
     byRest.set(rest, facts);
   }
   return facts;
+}
+
+const NULL_MARK = '\u0002';
+
+/**
+ * The record's remaining fact inputs as one memo key: joined with SEP (null as NULL_MARK) — cheaper than JSON
+ * for every record — unless a value holds one of those characters, which only JSON keeps unambiguous.
+ */
+function restKey(rec: AggregateRecord): string {
+  const { headerFrom: a, dkimEval: b, spfEval: c, envelopeFrom: d } = rec;
+  const key = `${a ?? NULL_MARK}${SEP}${b ?? NULL_MARK}${SEP}${c ?? NULL_MARK}${SEP}${d ?? NULL_MARK}`;
+  // four values and three separators: any more marks means a value contained one
+  let marks = 0;
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code === 1 || code === 2) marks++;
+  }
+  const expected = 3 + (a == null ? 1 : 0) + (b == null ? 1 : 0) + (c == null ? 1 : 0) + (d == null ? 1 : 0);
+  return marks === expected ? key : '\u0003' + JSON.stringify([a, b, c, d]);
 }
 
 /** as IP_SQL (and without the key separator, which no address contains) */

@@ -26,6 +26,8 @@ interface Shared {
   mutex: AsyncMutex;
   users: number;
   queued: number;
+  /** the driver whose group commit is open (its COMMIT may be deferred: see commitSoon) */
+  groupOwner: SqliteDriver | null;
 }
 
 /** the write lock held by the current async context (a transaction body, and the iterables it consumes) */
@@ -48,6 +50,9 @@ export async function openSqliteDriver(file: string): Promise<Driver> {
       writer.pragma('foreign_keys = ON');
       // 4 MiB of page cache: writes append mostly; more only grew the memory of a 200,000-record ingest
       writer.pragma('cache_size = -4096');
+      // the journals of savepoints and statements in memory, not in temporary files: each member of a group
+      // commit (a SAVEPOINT) opened, wrote and deleted one, which doubled the bytes written by an ingest
+      writer.pragma('temp_store = MEMORY');
     });
     // A second connection reads committed data while a write transaction is open (WAL). An in-memory database
     // has only one connection, so its reads wait for the write transaction instead.
@@ -58,7 +63,7 @@ export async function openSqliteDriver(file: string): Promise<Driver> {
   }
   let shared = memory ? undefined : fileMutexes.get(path);
   if (!shared) {
-    shared = { mutex: new AsyncMutex(), users: 0, queued: 0 };
+    shared = { mutex: new AsyncMutex(), users: 0, queued: 0, groupOwner: null };
     if (!memory) fileMutexes.set(path, shared);
   }
   shared.users++;
@@ -128,7 +133,9 @@ class SqliteDriver implements Driver {
    * database transaction, each inside a SAVEPOINT (a failing one rolls back alone), and one COMMIT ends the
    * group. Each caller's promise resolves only after that COMMIT — never earlier — so "committed when it
    * resolves" holds, and the many small reports of a batch cost one commit (WAL pages written once) instead
-   * of one each. A group ends when nobody else waits, or at GROUP_MAX_TRANSACTIONS / GROUP_MAX_MS.
+   * of one each. A group ends one turn of the event loop after nobody waits any more (so a transaction that
+   * becomes ready meanwhile still joins), when another driver of the file needs the write lock, or at
+   * GROUP_MAX_TRANSACTIONS / GROUP_MAX_MS.
    */
   async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
     this.#refuseNested();
@@ -140,8 +147,12 @@ class SqliteDriver implements Driver {
       result = await this.#mutex.run(() => heldLock.run(this.#mutex, async () => {
         const db = this.#writer;
         if (!this.#group) {
+          // another driver of this file whose commit was deferred still holds the write lock: end its group
+          const owner = this.#shared.groupOwner;
+          if (owner && owner !== this) owner.#commitGroup();
           await retryWhileBusy(() => db.exec('BEGIN IMMEDIATE'));
           this.#group = new CommitGroup();
+          this.#shared.groupOwner = this;
         }
         const group = this.#group;
         done = group.done;
@@ -158,16 +169,18 @@ class SqliteDriver implements Driver {
           } else {
             // SQLite rolled the whole transaction back (e.g. disk full): the group's earlier members are lost too
             this.#group = null;
+            if (this.#shared.groupOwner === this) this.#shared.groupOwner = null;
             group.fail(err);
           }
           throw err;
         } finally {
-          // commit now (callers resolve after it) when no other transaction of this driver waits — or one of
-          // another driver on the same file does (its connection could not begin while this one holds the
-          // write lock) — or the group is big or old enough
-          const alone = this.#queued === 1 || this.#shared.queued !== this.#queued;
-          if (this.#group === group && (alone || group.size >= GROUP_MAX_TRANSACTIONS || group.age() >= GROUP_MAX_MS)) {
-            this.#commitGroup();
+          // commit now (callers resolve after it) when a transaction of another driver on the same file waits
+          // (its connection could not begin while this one holds the write lock) or the group is big or old
+          // enough; when no other transaction of this driver waits, a moment later (commitSoon)
+          if (this.#group === group) {
+            const otherDriverWaits = this.#shared.queued !== this.#queued;
+            if (otherDriverWaits || group.size >= GROUP_MAX_TRANSACTIONS || group.age() >= GROUP_MAX_MS) this.#commitGroup();
+            else if (this.#queued === 1) this.#commitSoon(group);
           }
         }
       }));
@@ -179,11 +192,25 @@ class SqliteDriver implements Driver {
     return result;
   }
 
+  /**
+   * Nobody queues behind the last transaction yet: the group is committed a moment later, so the transactions
+   * that become ready meanwhile (other inputs still being read and parsed) join it rather than each paying for
+   * a commit of its own.
+   */
+  #commitSoon(group: CommitGroup): void {
+    if (group.commitScheduled) return;
+    group.commitScheduled = true;
+    setImmediate(() => void this.#mutex.run(async () => {
+      if (this.#group === group) this.#commitGroup();
+    }));
+  }
+
   /** commits the open group, if any (holding the mutex), and settles its callers */
   #commitGroup(): void {
     const group = this.#group;
     if (!group) return;
     this.#group = null;
+    if (this.#shared.groupOwner === this) this.#shared.groupOwner = null;
     const db = this.#writer;
     try {
       db.exec('COMMIT');
@@ -239,6 +266,7 @@ class SqliteDriver implements Driver {
 /** The callers of one group commit: settled together when its COMMIT succeeds or fails. */
 class CommitGroup {
   size = 0;
+  commitScheduled = false;
   readonly #began = Date.now();
   readonly done: Promise<void>;
   commit!: () => void;

@@ -112,6 +112,56 @@ describe('SQLite group commit', () => {
     await b.close();
   });
 
+  it('a transaction begun right after another ended (same turn of the event loop) shares its commit', async () => {
+    // what ingest does: the next report's transaction starts while the previous one's commit is still due
+    const { driver, file } = await freshDriver();
+    const settle = async () => {
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+    };
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 20; i++) {
+      let ended = false;
+      writes.push(
+        driver.transaction(async (tx) => {
+          await tx.query('INSERT INTO t (k, v) VALUES (?, ?)', [i, 'x']);
+          ended = true;
+        }),
+      );
+      // the body and the end of the transaction have run (nobody was queued behind it) before the next begins
+      while (!ended) await Promise.resolve();
+      await settle();
+    }
+    await Promise.all(writes);
+    expect(committedKeys(file)).toHaveLength(20);
+    // every commit appends at least the table's page to the write-ahead log: 20 commits would leave 20 frames
+    const other = new Database(file);
+    try {
+      const [{ log }] = other.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
+      expect(log).toBeLessThan(10);
+    } finally {
+      other.close();
+    }
+    await driver.close();
+  });
+
+  it('two drivers of one file: a deferred commit of one never blocks the other’s transaction', { timeout: 20_000 }, async () => {
+    const { driver: a, file } = await freshDriver();
+    const b = await openSqliteDriver(file);
+    // a's commit is deferred to the next turn of the event loop; b's transaction, queued meanwhile, must end it
+    let ended = false;
+    const first = a.transaction(async (tx) => {
+      await tx.query('INSERT INTO t (k, v) VALUES (1, ?)', ['a']);
+      ended = true;
+    });
+    while (!ended) await Promise.resolve();
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    const second = b.transaction((tx) => tx.query('INSERT INTO t (k, v) VALUES (2, ?)', ['b']));
+    await Promise.all([first, second]);
+    expect(committedKeys(file)).toEqual([1, 2]);
+    await a.close();
+    await b.close();
+  });
+
   it('an in-memory database commits an open group before a read, so no read sees rows that are later lost', async () => {
     const driver = await openSqliteDriver(':memory:');
     await driver.transaction((tx) => tx.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)'));
