@@ -5,13 +5,13 @@
  */
 import { Option, type Command } from 'commander';
 import { checkDomain, normalizeDomain } from '../dns/check-domain.ts';
-import type { CheckHistory, DnsLookup, DomainCheck, PolicyFetcher, ReportSource, SelectorSource } from '../dns/check-types.ts';
+import type { CheckHistory, DnsLookup, DomainCheck, PolicyFetcher, ReportedPolicySource, ReportSource, SelectorSource } from '../dns/check-types.ts';
 import { formatDomainCheck } from '../dns/format-check.ts';
 import { createResolver, parseResolverSpec, RESOLVER_ENV } from '../dns/resolver.ts';
 
 export interface CheckCommandDeps {
-  /** opens what `--db` points at to read the DKIM selectors (and SPF source IPs) seen in stored reports */
-  selectorSource?: (dbUrl: string) => Promise<SelectorSource & { close(): Promise<void> }>;
+  /** opens what `--db` points at to read the DKIM selectors (SPF source IPs, published policy) seen in stored reports */
+  selectorSource?: (dbUrl: string) => Promise<SelectorSource & Partial<ReportedPolicySource> & { close(): Promise<void> }>;
   /** opens what `--db` points at to record each check (history of the records) */
   history?: (dbUrl: string) => Promise<CheckHistory & { close(): Promise<void> }>;
   stdout?: { write(s: string): unknown; isTTY?: boolean };
@@ -80,10 +80,12 @@ async function runCheck(inputs: string[], flags: CheckFlags, cmd: Command, deps:
         const domain = domains[i] as string;
         const fromReports = source ? await source.selectorsFor(domain) : [];
         const reportSources: ReportSource[] = source?.reportSourcesFor ? await source.reportSourcesFor(domain) : [];
+        const reportedPolicy = source?.reportedPolicyFor ? await source.reportedPolicyFor(domain) : null;
         const check = await checkDomain(domain, {
           resolver: lookup,
           selectors: [...flags.selector, ...fromReports],
           reportSources,
+          reportedPolicy,
           ...(deps.fetchPolicy ? { fetchPolicy: deps.fetchPolicy } : {}),
           ...(deps.now ? { now: deps.now } : {}),
         });

@@ -11,6 +11,7 @@ import {
   type DnsLookup,
   type DomainCheck,
   type PolicyFetcher,
+  type ReportedPolicy,
   type ReportSource,
 } from './check-types.ts';
 
@@ -37,6 +38,8 @@ export interface CachedResult {
 export interface CheckRequest {
   selectors?: string[];
   reportSources?: ReportSource[];
+  /** the DMARC policy the stored reports show and since when (p=none for long) */
+  reportedPolicy?: ReportedPolicy | null;
   /** run the check even if a cached result is still fresh */
   force?: boolean;
 }
@@ -100,6 +103,7 @@ export class CachedChecker {
       resolver: recording,
       ...(request.selectors ? { selectors: request.selectors } : {}),
       ...(request.reportSources ? { reportSources: request.reportSources } : {}),
+      ...(request.reportedPolicy ? { reportedPolicy: request.reportedPolicy } : {}),
       ...(this.options.fetchPolicy ? { fetchPolicy: this.options.fetchPolicy } : {}),
       now: this.now,
     });
@@ -126,5 +130,6 @@ export class CachedChecker {
 function cacheKey(domain: string, request: CheckRequest): string {
   const selectors = [...new Set((request.selectors ?? []).map((s) => s.trim().toLowerCase()))].sort().join(',');
   const sources = (request.reportSources ?? []).map((s) => `${s.ip}${s.spfPassed ? '+' : '-'}`).sort().join(',');
-  return `${domain}|${selectors}|${sources}`;
+  const policy = request.reportedPolicy ? `${request.reportedPolicy.p}@${request.reportedPolicy.since}` : '';
+  return `${domain}|${selectors}|${sources}|${policy}`;
 }

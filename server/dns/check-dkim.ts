@@ -49,7 +49,7 @@ async function checkSelector(domain: string, selector: string, lookup: DnsLookup
     ]);
   }
   const findings: Finding[] = [];
-  if (keys.length > 1) findings.push(finding('dkim-multiple-records', `${name} has ${keys.length} key records; verifiers may use either, so signatures fail at random if they differ. The first is checked below.`));
+  if (keys.length > 1) findings.push(finding('dkim-multiple-records', `${name} has ${keys.length} key records; verifiers may use either, so signatures fail at random if they differ. The first is checked below.`, `Keep only the TXT record with the key your mail server signs with at ${name}.`));
   const key = keys[0] ?? '';
   findings.push(...analyzeDkimKey(name, key).findings);
   return recordCheck('dkim', name, key, findings);

@@ -1,5 +1,5 @@
 /** The DMARC part of a domain check: discovery, the record's tags, and authorization of external destinations. */
-import type { DnsLookup, RecordCheck } from './check-types.ts';
+import type { DnsLookup, RecordCheck, ReportedPolicy } from './check-types.ts';
 import { dnsFailure } from './dns-findings.ts';
 import { discoverDmarc, isPublicSuffix, orgDomainOf } from './dmarc-discovery.ts';
 import { analyzeDmarcRecord, type DmarcPolicy } from './dmarc-record.ts';
@@ -12,7 +12,13 @@ export interface DmarcCheck {
   policy: DmarcPolicy | null;
 }
 
-export async function checkDmarc(domain: string, lookup: DnsLookup): Promise<DmarcCheck> {
+export interface DmarcCheckContext {
+  /** what the stored reports show about the published policy (p=none for long) */
+  reportedPolicy?: ReportedPolicy | null;
+  now?: Date;
+}
+
+export async function checkDmarc(domain: string, lookup: DnsLookup, context: DmarcCheckContext = {}): Promise<DmarcCheck> {
   const discovery = await discoverDmarc(domain, lookup);
   const policyDomain = discovery.policyDomain ?? domain;
   const name = `_dmarc.${policyDomain}`;
@@ -20,7 +26,12 @@ export async function checkDmarc(domain: string, lookup: DnsLookup): Promise<Dma
     const value = discovery.records.length > 0 ? discovery.records.join(' | ') : null;
     return { records: [recordCheck('dmarc', name, value, discovery.findings)], policy: null };
   }
-  const analysis = analyzeDmarcRecord(discovery.record, { policyDomain, policyDomainIsPublicSuffix: isPublicSuffix(policyDomain) });
+  const analysis = analyzeDmarcRecord(discovery.record, {
+    policyDomain,
+    policyDomainIsPublicSuffix: isPublicSuffix(policyDomain),
+    ...(context.reportedPolicy ? { reportedPolicy: context.reportedPolicy } : {}),
+    ...(context.now ? { now: context.now } : {}),
+  });
   const records: RecordCheck[] = [recordCheck('dmarc', name, discovery.record, [...discovery.findings, ...analysis.findings])];
 
   const destinations = externalDestinations(policyDomain, [...analysis.policy.rua, ...analysis.policy.ruf], orgDomainOf);

@@ -16,6 +16,7 @@ import {
   type PolicyFetcher,
   type RecordCheck,
   type RecordType,
+  type ReportedPolicy,
   type ReportSource,
 } from './check-types.ts';
 import { dnsFailure, txtRecords } from './dns-findings.ts';
@@ -31,6 +32,8 @@ export interface CheckOptions {
   now?: () => Date;
   /** source IPs from aggregate reports whose SPF domain was this domain, to check SPF coverage */
   reportSources?: ReportSource[];
+  /** the DMARC policy the stored reports show and since when, to flag p=none left in place for long */
+  reportedPolicy?: ReportedPolicy | null;
 }
 
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
@@ -48,14 +51,15 @@ export async function checkDomain(input: string, opts: CheckOptions): Promise<Do
   const domain = normalizeDomain(input);
   if (domain === null) throw new InvalidDomainError(input);
   const now = opts.now ?? (() => new Date());
-  const checkedAt = now().toISOString();
+  const started = now();
+  const checkedAt = started.toISOString();
   const lookup = opts.resolver;
   const fetchPolicy = opts.fetchPolicy ?? createPolicyFetcher();
 
   const noPolicy: DmarcCheck = { records: [], policy: null };
   const noMx: MxCheck = { record: recordCheck('mx', domain, null, []), hosts: [], nullMx: false, domainExists: true };
   const [dmarc, mx, dkim, tlsRpt] = await Promise.all([
-    guard('dmarc', `_dmarc.${domain}`, () => checkDmarc(domain, lookup), (r) => ({ ...noPolicy, records: [r] })),
+    guard('dmarc', `_dmarc.${domain}`, () => checkDmarc(domain, lookup, { reportedPolicy: opts.reportedPolicy ?? null, now: started }), (r) => ({ ...noPolicy, records: [r] })),
     guard('mx', domain, () => checkMx(domain, lookup), (r) => ({ ...noMx, record: r })),
     guard('dkim', `_domainkey.${domain}`, () => checkDkim(domain, opts.selectors ?? [], lookup), (r) => [r]),
     guard('tls-rpt', `_smtp._tls.${domain}`, () => checkTlsRpt(domain, lookup), (r) => r),

@@ -40,12 +40,23 @@ export async function checkSpf(domain: string, lookup: DnsLookup, sources: reado
       findings.push({ ...f, message: `${f.message} The record is split into ${chunks} strings, which receivers join without a space: end each string with a space.` });
     } else findings.push(f);
   }
-  const answerBytes = strings.reduce((sum, chunks) => sum + chunks.reduce((s, c) => s + Buffer.byteLength(c) + 1, 0), 0);
+  const answerBytes = txtResponseSize(domain, strings);
   if (answerBytes > 512) {
-    findings.push(finding('spf-large-txt-answer', `All TXT records at ${domain} add up to ${answerBytes} bytes; the answer does not fit in a plain 512-byte UDP packet, so resolvers must retry over TCP (some fail). Remove stale verification records.`));
+    findings.push(finding('spf-large-txt-answer', `The TXT answer for ${domain} (${strings.length} record${strings.length === 1 ? '' : 's'}) is ${answerBytes} bytes; it does not fit in a plain 512-byte UDP packet, so resolvers must retry over TCP (some fail). Remove stale verification records.`));
   }
   if (sources.length > 0) findings.push(...(await coverage(domain, lookup, sources)));
   return recordCheck('spf', domain, record, findings);
+}
+
+/**
+ * Size of the DNS response that carries these TXT records (RFC 1035 4.1): the 12-byte header, the question
+ * (name, type, class) and per record a compressed owner name (2), type, class, TTL and length (10) and its
+ * character-strings with their length bytes. This is what has to fit in 512 bytes over plain UDP.
+ */
+export function txtResponseSize(name: string, records: readonly (readonly string[])[]): number {
+  const qname = name.replace(/\.$/, '').split('.').reduce((n, label) => n + Buffer.byteLength(label) + 1, 1);
+  const rdata = (chunks: readonly string[]) => chunks.reduce((n, c) => n + Buffer.byteLength(c) + 1, 0);
+  return 12 + qname + 4 + records.reduce((n, chunks) => n + 12 + rdata(chunks), 0);
 }
 
 async function coverage(domain: string, lookup: DnsLookup, sources: readonly ReportSource[]): Promise<Finding[]> {

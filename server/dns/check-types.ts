@@ -63,6 +63,17 @@ export interface ReportSource {
   spfPassed: boolean;
 }
 
+/**
+ * What the stored aggregate reports say about the published DMARC policy (their policy_published), so the
+ * check can tell how long p=none has been in place.
+ */
+export interface ReportedPolicy {
+  /** p= as published in the newest report */
+  p: string;
+  /** ISO 8601: the start of the oldest report of the unbroken run of reports, up to the newest, that show this p= */
+  since: string;
+}
+
 export interface PolicyResponse {
   status: number;
   body: string;
@@ -77,6 +88,11 @@ export type PolicyFetcher = (url: string) => Promise<PolicyResponse>;
 export interface SelectorSource {
   selectorsFor(domain: string): Promise<string[]>;
   reportSourcesFor?(domain: string): Promise<ReportSource[]>;
+}
+
+/** Where the CLI (`--db`) gets the DMARC policy the stored reports show and since when (p=none for long). */
+export interface ReportedPolicySource {
+  reportedPolicyFor(domain: string): Promise<ReportedPolicy | null>;
 }
 
 /** Stores each check with its time, so the UI can show "checked 5 min ago" and when a record changed. */

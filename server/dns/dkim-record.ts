@@ -51,9 +51,14 @@ export function analyzeDkimKey(name: string, text: string): { info: DkimKeyInfo;
   if (flags.includes('s')) findings.push(finding('dkim-strict-subdomain', 't=s: signatures whose i= is a subdomain of d= are not valid with this key.'));
   if (byName.has('h')) {
     const hashes = (byName.get('h') ?? '').split(':').map((s) => s.trim().toLowerCase()).filter(Boolean);
-    if (hashes.includes('sha1')) findings.push(finding('dkim-sha1', `h=${byName.get('h')} allows rsa-sha1, which must not be used for signing or verifying (RFC 8301).`, `${name} TXT "${tags.map((t) => (t.name === 'h' ? 'h=sha256' : show(t))).join('; ')}"`));
+    const sha256Only = `${name} TXT "${tags.map((t) => (t.name === 'h' ? 'h=sha256' : show(t))).join('; ')}"`;
+    if (hashes.includes('sha1')) findings.push(finding('dkim-sha1', `h=${byName.get('h')} allows rsa-sha1, which must not be used for signing or verifying (RFC 8301).`, sha256Only));
     const unknown = hashes.filter((h) => !HASHES.has(h));
-    if (unknown.length > 0) findings.push(finding('dkim-unknown-hash', `h= names unknown hash algorithm${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}.`));
+    if (unknown.length > 0) findings.push(finding('dkim-unknown-hash', `h= names unknown hash algorithm${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}.`, sha256Only));
+    // RFC 6376 3.6.1: verifiers must not use a hash the key does not list; RFC 8301: they must not accept rsa-sha1.
+    if (!hashes.includes('sha256')) {
+      findings.push(finding('dkim-no-sha256', `h=${byName.get('h')} does not allow sha256, the only hash verifiers may accept (RFC 8301): every signature made with this key fails.`, sha256Only));
+    }
   }
 
   const p = byName.get('p');
@@ -71,11 +76,12 @@ export function analyzeDkimKey(name: string, text: string): { info: DkimKeyInfo;
     findings.push(finding('dkim-bad-base64', `p= of ${name} is not valid base64 (${b64.length % 4 !== 0 ? 'its length is not a multiple of 4, often a key cut off when split into strings' : 'it contains characters outside the base64 alphabet'}).`));
     return { info, findings };
   }
-  if (info.keyType !== null) inspectKey(name, info, Buffer.from(b64, 'base64'), findings);
+  const withKey = (key: string) => `${name} TXT "${tags.map((t) => (t.name === 'p' ? `p=${key}` : show(t))).join('; ')}"`;
+  if (info.keyType !== null) inspectKey(name, info, Buffer.from(b64, 'base64'), findings, withKey);
   return { info, findings };
 }
 
-function inspectKey(name: string, info: DkimKeyInfo, der: Buffer, findings: Finding[]): void {
+function inspectKey(name: string, info: DkimKeyInfo, der: Buffer, findings: Finding[], withKey: (key: string) => string): void {
   if (info.keyType === 'ed25519') {
     if (der.length !== 32) {
       findings.push(finding('dkim-bad-key', `p= of ${name} is ${der.length} bytes; an Ed25519 key is exactly 32 (RFC 8463).`));
@@ -97,7 +103,9 @@ function inspectKey(name: string, info: DkimKeyInfo, der: Buffer, findings: Find
     return;
   }
   if (rsaBits(der, 'spki') === null) {
-    findings.push(finding('dkim-key-pkcs1', `p= of ${name} is a bare PKCS#1 RSAPublicKey rather than SubjectPublicKeyInfo (RFC 6376 3.6.1); some verifiers reject it.`));
+    // the same key re-encoded as SubjectPublicKeyInfo, which every verifier reads
+    const spki = createPublicKey({ key: der, format: 'der', type: 'pkcs1' }).export({ format: 'der', type: 'spki' }).toString('base64');
+    findings.push(finding('dkim-key-pkcs1', `p= of ${name} is a bare PKCS#1 RSAPublicKey rather than SubjectPublicKeyInfo (RFC 6376 3.6.1); some verifiers reject it. The fix is the same key, re-encoded.`, withKey(spki)));
   }
   info.bits = bits;
   const rotate = 'Generate a 2048-bit key under a new selector, publish it, switch signing to it, then revoke this selector with an empty p=.';

@@ -2,7 +2,7 @@
  * DMARC policy records (RFC 7489, RFC 9989): picking the record out of the TXT answers, parsing every tag
  * and judging it. Pure: no lookups here (discovery is dmarc-discovery.ts).
  */
-import type { Finding } from './check-types.ts';
+import type { Finding, ReportedPolicy } from './check-types.ts';
 import { finding } from './finding-codes.ts';
 import { describeSize, parseReportUris, type ReportUri } from './report-uri.ts';
 import { parseTagList, startsWithVersion, type Tag } from './tag-list.ts';
@@ -50,7 +50,15 @@ export interface DmarcContext {
   policyDomain: string;
   /** true when the policy domain is itself a public suffix (psd=y is expected there) */
   policyDomainIsPublicSuffix: boolean;
+  /** what the stored reports show (p= and since when), to tell a new p=none from one left in place for long */
+  reportedPolicy?: ReportedPolicy | null;
+  /** the time of the check (default: now) */
+  now?: Date;
 }
+
+/** p=none shown by the reports for this many days or more is "for long": every regular sender has reported by then. */
+export const POLICY_NONE_LONG_DAYS = 30;
+const DAY_MS = 86_400_000;
 
 export function analyzeDmarcRecord(text: string, ctx: DmarcContext): DmarcAnalysis {
   const findings: Finding[] = [];
@@ -85,7 +93,13 @@ export function analyzeDmarcRecord(text: string, ctx: DmarcContext): DmarcAnalys
   const psd = enumTag('psd', byName, ['y', 'n', 'u'], 'u', findings, fixWith, 'dmarc-invalid-psd') as DmarcPolicy['psd'];
 
   if (p === 'none') {
-    findings.push(finding('dmarc-policy-none', 'p=none is monitoring only: mail that fails DMARC is still delivered. Once the reports show all your senders pass, move to quarantine, then reject.', fixWith({ p: 'quarantine' })));
+    const days = policyNoneDays(ctx);
+    if (days !== null && days >= POLICY_NONE_LONG_DAYS) {
+      findings.push(finding('dmarc-policy-none-long', `p=none for ${days} days: the stored reports show p=none since ${ctx.reportedPolicy?.since.slice(0, 10)}. That is long enough for every regular sender to appear in them; fix the failing ones, then move to quarantine, then reject.`, fixWith({ p: 'quarantine' })));
+    } else {
+      const sofar = days === null ? '' : ` The stored reports show it for ${days} day${days === 1 ? '' : 's'} so far.`;
+      findings.push(finding('dmarc-policy-none', `p=none is monitoring only: mail that fails DMARC is still delivered. Once the reports show all your senders pass, move to quarantine, then reject.${sofar}`, fixWith({ p: 'quarantine' })));
+    }
   }
   if (p !== null) {
     const weaker = ([['sp', sp], ['np', np]] as const).filter((e): e is readonly ['sp' | 'np', Policy] => e[1] !== null && STRENGTH[e[1]] < STRENGTH[p]);
@@ -95,7 +109,7 @@ export function analyzeDmarcRecord(text: string, ctx: DmarcContext): DmarcAnalys
     }
   }
   if (pct < 100 && byName.has('pct') && p !== 'none') {
-    findings.push(finding('dmarc-pct-partial', `pct=${pct}: the policy is applied to only ${pct}% of failing mail (RFC 9989 receivers treat any pct below 100 as test mode).`, fixWith({ pct: null })));
+    findings.push(finding('dmarc-pct-partial', `pct=${pct}: RFC 7489 receivers apply the policy to only ${pct}% of failing mail, while RFC 9989 receivers ignore pct and apply it to all of it, so receivers disagree. Remove pct (use t=y instead for a test phase).`, fixWith({ pct: null })));
   }
   if (t === 'y') findings.push(finding('dmarc-testing', 't=y: the policy is in test mode; receivers do not fully apply it.', fixWith({ t: null })));
   if (psd === 'y' && !ctx.policyDomainIsPublicSuffix) {
@@ -119,6 +133,15 @@ export function analyzeDmarcRecord(text: string, ctx: DmarcContext): DmarcAnalys
 }
 
 type FixWith = (changes: Record<string, string | null>) => string;
+
+/** Whole days the reports have shown p=none up to the check, or null when they do not show p=none (or are unknown). */
+function policyNoneDays(ctx: DmarcContext): number | null {
+  const reported = ctx.reportedPolicy;
+  if (!reported || reported.p.trim().toLowerCase() !== 'none') return null;
+  const since = Date.parse(reported.since);
+  if (Number.isNaN(since)) return null;
+  return Math.max(0, Math.floor(((ctx.now ?? new Date()).getTime() - since) / DAY_MS));
+}
 
 function policyTag(tag: 'sp' | 'np', byName: Map<string, string>, findings: Finding[], fixWith: FixWith): Policy | null {
   const raw = byName.get(tag);
@@ -173,7 +196,10 @@ function uriTag(tag: 'rua' | 'ruf', byName: Map<string, string>, findings: Findi
       continue;
     }
     usable.push(u);
-    if (u.scheme !== 'mailto') findings.push(finding('dmarc-uri-not-mailto', `${tag}= destination "${u.uri}" is not a mailto: address; receivers send reports by mail only.`));
+    if (u.scheme !== 'mailto') {
+      const mailto = uris.filter((x) => x.problem === undefined && x.scheme === 'mailto').map((x) => x.raw).join(',');
+      findings.push(finding('dmarc-uri-not-mailto', `${tag}= destination "${u.uri}" is not a mailto: address; receivers send reports by mail only.`, fixWith({ [tag]: mailto === '' ? null : mailto })));
+    }
     if (u.sizeLimit) {
       findings.push(finding('dmarc-size-limit', `${tag}= destination ${u.address ?? u.uri} has a size limit of ${describeSize(u.sizeLimit.bytes)} (!${u.sizeLimit.raw}): RFC 7489 receivers do not send larger reports there (RFC 9989 drops the suffix, so newer receivers ignore it).`));
     }

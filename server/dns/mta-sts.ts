@@ -88,9 +88,10 @@ export function analyzeStsPolicy(url: string, body: string, mxHosts: readonly st
   const sample = `version: STSv1\nmode: enforce\n${(mxHosts.length > 0 ? mxHosts : ['mx.example.com']).map((h) => `mx: ${h}`).join('\n')}\nmax_age: 1209600`;
   if (problems.length > 0) findings.push(finding('mta-sts-policy-invalid', `The policy at ${url} is invalid: ${problems.join('; ')}. Senders ignore it.`, `Serve at ${url}:\n${sample}`));
   if (policy.mode === 'testing') findings.push(finding('mta-sts-mode-testing', 'mode: testing: TLS failures are reported (with TLS-RPT) but mail is still delivered. Switch to enforce once the reports are clean.'));
-  if (policy.mode === 'none') findings.push(finding('mta-sts-mode-none', 'mode: none: the policy is switched off and gives no protection.'));
+  const bumpId = 'and change the id= of the _mta-sts record';
+  if (policy.mode === 'none') findings.push(finding('mta-sts-mode-none', 'mode: none: the policy is switched off and gives no protection.', `Serve at ${url} (${bumpId}):\n${sample.replace('mode: enforce', 'mode: testing')}`));
   if (policy.maxAge !== null && policy.maxAge < ONE_DAY) {
-    findings.push(finding('mta-sts-max-age-short', `max_age: ${policy.maxAge} is under a day; senders forget the policy quickly. Use weeks (e.g. 1209600).`));
+    findings.push(finding('mta-sts-max-age-short', `max_age: ${policy.maxAge} is under a day; senders forget the policy quickly. Use weeks (e.g. 1209600).`, `Set "max_age: 1209600" in ${url} ${bumpId}.`));
   }
   if (policy.mode !== 'none' && policy.mx.length > 0) {
     for (const host of mxHosts) {

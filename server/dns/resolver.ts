@@ -1,10 +1,12 @@
 /**
- * The one place that talks to DNS: a thin wrapper over node's c-ares Resolver with a per-lookup timeout,
- * a bounded in-memory cache that honours TTLs (and coalesces identical lookups in flight), and
- * resolver errors turned into values (NXDOMAIN, NODATA, SERVFAIL, TIMEOUT, REFUSED, ERROR).
+ * The one place that talks to DNS: A/AAAA through node's c-ares Resolver, TXT/MX through dns-wire.ts (node does
+ * not report their TTLs), each with a per-lookup timeout; a bounded in-memory cache that honours the answers'
+ * TTLs (and coalesces identical lookups in flight); resolver errors turned into values (NXDOMAIN, NODATA,
+ * SERVFAIL, TIMEOUT, REFUSED, ERROR).
  */
 import { promises as dnsPromises } from 'node:dns';
 import type { DnsAnswer, DnsErrorKind, DnsLookup, MxRecord } from './check-types.ts';
+import { parseServer, queryServer, WireError, type WireAnswer, type WireType } from './dns-wire.ts';
 
 // The --resolver value's parser lives in its own module, shared with enrichment.
 export { parseResolverSpec, RESOLVER_ENV } from './resolver-address.ts';
@@ -19,9 +21,9 @@ export interface ResolverOptions {
   /** false turns the cache off (default on) */
   cache?: boolean;
   maxCacheEntries?: number;
-  /** TTL used for TXT and MX answers, for which node does not expose the TTL (default 300 s) */
+  /** TTL used when an answer carries none (default 300 s) */
   defaultTtlSec?: number;
-  /** how long NXDOMAIN / NODATA are cached (default 60 s); SERVFAIL, TIMEOUT etc. are never cached */
+  /** the longest NXDOMAIN / NODATA are cached (default 60 s; less when the zone's SOA says so); SERVFAIL, TIMEOUT etc. are never cached */
   negativeTtlSec?: number;
   /** clock in ms, for tests */
   now?: () => number;
@@ -55,7 +57,9 @@ export function createResolver(options: ResolverOptions = {}): CachingResolver {
   const now = options.now ?? Date.now;
   const resolver = new dnsPromises.Resolver({ timeout: timeoutMs, tries });
   if (options.servers && options.servers.length > 0) resolver.setServers(options.servers);
-  // c-ares retries with a growing timeout; this guard only makes sure a lookup can never hang.
+  const wireServers = resolver.getServers().map(parseServer);
+  // c-ares retries with a growing timeout, dns-wire with `tries` tries per server; this guard only makes sure a
+  // lookup can never hang, however many servers there are.
   const guardMs = timeoutMs * 2 ** Math.min(tries, 4) + 1000;
 
   const cache = new Map<string, Entry>();
@@ -81,20 +85,54 @@ export function createResolver(options: ResolverOptions = {}): CachingResolver {
 
   async function runQuery(type: Rrtype, name: string): Promise<DnsAnswer<unknown>> {
     switch (type) {
-      case 'TXT': {
-        const value = await resolver.resolveTxt(name);
-        return nonEmpty(value, defaultTtl, type, name);
-      }
-      case 'MX': {
-        const value: MxRecord[] = (await resolver.resolveMx(name)).map((r) => ({ priority: r.priority, exchange: r.exchange }));
-        return nonEmpty(value, defaultTtl, type, name);
-      }
+      case 'TXT':
+      case 'MX':
+        return wireQuery(type, name);
       case 'A':
       case 'AAAA': {
         const records = type === 'A' ? await resolver.resolve4(name, { ttl: true }) : await resolver.resolve6(name, { ttl: true });
         const ttl = records.reduce((min, r) => Math.min(min, r.ttl), Number.POSITIVE_INFINITY);
         return nonEmpty(records.map((r) => r.address), Number.isFinite(ttl) ? ttl : defaultTtl, type, name);
       }
+    }
+  }
+
+  /** Like c-ares: `tries` attempts per server, the next server after SERVFAIL, REFUSED or an unreachable one. */
+  async function wireQuery(type: WireType, name: string): Promise<DnsAnswer<unknown>> {
+    let last: DnsAnswer<unknown> = failure('ERROR', `${type} ${name}: no name server`);
+    for (const server of wireServers) {
+      for (let attempt = 0; attempt < tries; attempt++) {
+        let answer: WireAnswer;
+        try {
+          answer = await queryServer(server, name, type, timeoutMs);
+        } catch (e) {
+          const code = e instanceof WireError ? e.code : 'UNKNOWN';
+          last = code === 'ETIMEOUT' ? failure('TIMEOUT', `${type} ${name}: ${code}`) : failure('ERROR', `${type} ${name}: ${code}`);
+          if (code === 'ETIMEOUT') continue;
+          break;
+        }
+        const mapped = fromWire(answer, type, name);
+        if (answer.rcode !== 2 && answer.rcode !== 5) return mapped;
+        last = mapped;
+        break;
+      }
+    }
+    return last;
+  }
+
+  function fromWire(answer: WireAnswer, type: WireType, name: string): DnsAnswer<unknown> {
+    const negative = Math.min(answer.negativeTtl ?? negativeTtl, negativeTtl);
+    switch (answer.rcode) {
+      case 0:
+        return answer.records.length > 0 ? { ok: true, value: answer.records, ttl: answer.ttl ?? defaultTtl } : failure('NODATA', `${type} ${name}: no records`, negative);
+      case 3:
+        return failure('NXDOMAIN', `${type} ${name}: ENOTFOUND`, negative);
+      case 2:
+        return failure('SERVFAIL', `${type} ${name}: ESERVFAIL`);
+      case 5:
+        return failure('REFUSED', `${type} ${name}: EREFUSED`);
+      default:
+        return failure('ERROR', `${type} ${name}: rcode ${answer.rcode}`);
     }
   }
 

@@ -138,7 +138,7 @@ export function analyzeTopSpf(domain: string, text: string, parsed: ParsedSpf): 
   if (all !== undefined) {
     const afterMechanisms = parsed.terms.slice(allIndex + 1).filter((t) => t.kind === 'mechanism');
     if (afterMechanisms.length > 0) findings.push(finding('spf-terms-after-all', `${afterMechanisms.map((t) => t.raw).join(', ')} come${afterMechanisms.length === 1 ? 's' : ''} after "${all.raw}" and ${afterMechanisms.length === 1 ? 'is' : 'are'} never evaluated.`, fixed(all.raw)));
-    if (parsed.redirect !== undefined) findings.push(finding('spf-redirect-with-all', `redirect=${parsed.redirect} is ignored because the record has "${all.raw}".`));
+    if (parsed.redirect !== undefined) findings.push(finding('spf-redirect-with-all', `redirect=${parsed.redirect} is ignored because the record has "${all.raw}".`, fixed(all.raw)));
   }
   for (const t of parsed.terms) {
     if (t.kind === 'modifier' && t.name !== 'redirect' && t.name !== 'exp') findings.push(finding('spf-unknown-modifier', `Unknown modifier "${t.raw}" is ignored.`));

@@ -3,21 +3,35 @@
  * source IPs seen sending as it with their SPF outcome. Read from the rollups, bounded: selectors and IPs come
  * from reports (attacker-controlled), and each one costs DNS look-ups.
  */
-import type { ReportSource, SelectorSource } from '../dns/check-types.ts';
+import type { ReportedPolicySource, ReportSource, SelectorSource } from '../dns/check-types.ts';
+import { reportedPolicyFrom } from '../dns/reported-policy.ts';
 import { organizationalDomain } from '../domain/classify.ts';
 import { parseIp } from '../enrich/ip-address.ts';
 import { rollupDomain } from './analytics-rollup.ts';
 import type { Driver } from './driver.ts';
+import { keyText } from './report-keys.ts';
 
 /** most selectors checked per domain: those that passed first, then by volume */
 export const MAX_SELECTORS = 25;
 /** most source IPs handed to the SPF coverage check, by volume */
 export const MAX_REPORT_SOURCES = 200;
 
+/** newest reports read for "p=none for long": a longer run of one policy is reported as this long */
+export const MAX_POLICY_REPORTS = 5000;
+
 const SELECTOR = /^(?=.{1,200}$)[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$/;
 
-export function createStoreSelectorSource(driver: Driver): Required<SelectorSource> {
+export function createStoreSelectorSource(driver: Driver): Required<SelectorSource> & ReportedPolicySource {
   return {
+    async reportedPolicyFor(domain) {
+      // the domain's newest reports (index aggregate_reports_domain), each with the p= it was published with
+      const rows = await driver.query(
+        `SELECT policy_p AS p, period_begin AS b, period_end AS e FROM aggregate_reports
+         WHERE key_domain = ? ORDER BY period_begin DESC LIMIT ${MAX_POLICY_REPORTS}`,
+        [keyText(domain)],
+      );
+      return reportedPolicyFrom(rows.map((r) => ({ p: r.p === null ? null : String(r.p), begin: Number(r.b), end: Number(r.e) })));
+    },
     async selectorsFor(domain) {
       // signatures of the domain in its own reports or in those of its organizational domain (primary-key prefix)
       const d = rollupDomain(domain);

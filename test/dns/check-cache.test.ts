@@ -12,6 +12,8 @@ beforeAll(async () => {
     '_dmarc.a.test': [{ type: 'TXT', data: 'v=DMARC1; p=reject; rua=mailto:d@a.test', ttl: 7200 }],
     'a.test': [{ type: 'TXT', data: 'v=spf1 -all', ttl: 7200 }, { type: 'MX', priority: 0, exchange: '.', ttl: 7200 }],
     's1._domainkey.a.test': [txt('v=DKIM1; p=')],
+    '_dmarc.b.test': [{ type: 'TXT', data: 'v=DMARC1; p=reject; rua=mailto:d@b.test', ttl: 120 }],
+    'b.test': [{ type: 'TXT', data: 'v=spf1 -all', ttl: 7200 }, { type: 'MX', priority: 0, exchange: '.', ttl: 7200 }],
   });
 });
 afterAll(async () => {
@@ -22,8 +24,8 @@ afterAll(async () => {
 function setup(options: Partial<ConstructorParameters<typeof CachedChecker>[0]> = {}) {
   let now = Date.parse('2026-11-25T12:00:00Z');
   const clock = { advance: (s: number) => (now += s * 1000), now: () => new Date(now) };
-  // the resolver's own cache is off, so TTLs come straight from the server (or the fixed TXT/MX default)
-  const inner = createResolver({ servers: [dns.address], timeoutMs: 2000, tries: 2, cache: false, defaultTtlSec: 7200, negativeTtlSec: 900 });
+  // the resolver's own cache is off, so TTLs come straight from the server's answers
+  const inner = createResolver({ servers: [dns.address], timeoutMs: 2000, tries: 2, cache: false, negativeTtlSec: 900 });
   let runs = 0;
   const lookup: DnsLookup = {
     txt: (n) => inner.txt(n),
@@ -55,6 +57,12 @@ describe('CachedChecker', () => {
     expect(runs()).toBe(2);
   });
 
+  it('takes the TTL of TXT records from the answers themselves', async () => {
+    const { checker } = setup();
+    // _dmarc.b.test has a TTL of 120 s, shorter than everything else (7200 s, and 900 s for the NXDOMAIN answers)
+    expect((await checker.check('b.test')).expiresAt).toBe('2026-11-25T12:02:00.000Z');
+  });
+
   it('bounds the TTL to [minTtl, maxTtl]', async () => {
     const short = setup({ minTtlSec: 10, maxTtlSec: 30 });
     expect((await short.checker.check('a.test')).expiresAt).toBe('2026-11-25T12:00:30.000Z');
@@ -71,6 +79,15 @@ describe('CachedChecker', () => {
     expect(withSelector.cached).toBe(false);
     expect(withSelector.check.records.some((r) => r.name === 's1._domainkey.a.test')).toBe(true);
     expect((await checker.check('a.test', { selectors: ['S1'] })).cached).toBe(true);
+    expect(runs()).toBe(2);
+  });
+
+  it('keeps results for different reported policies apart', async () => {
+    const { checker, runs } = setup();
+    await checker.check('a.test');
+    const withPolicy = await checker.check('a.test', { reportedPolicy: { p: 'none', since: '2026-01-01T00:00:00Z' } });
+    expect(withPolicy.cached).toBe(false);
+    expect((await checker.check('a.test', { reportedPolicy: { p: 'none', since: '2026-01-01T00:00:00Z' } })).cached).toBe(true);
     expect(runs()).toBe(2);
   });
 

@@ -86,7 +86,33 @@ describe('dmarc-lens check', () => {
     expect(several.exitCode).toBe(1);
   });
 
-  it('reads selectors and report sources through --db, records the history, and closes both', async () => {
+  it('prints exactly the documented JSON shape and nothing more', async () => {
+    const r = await run(['seed.test', 'spf11.test', 'servfail.test', 'sts-invalid.test', '-s', 'mailchimp,google', '--json']);
+    const list = JSON.parse(r.out) as unknown[];
+    expect(list).toHaveLength(4);
+    const keys = (o: unknown) => Object.keys(o as object).sort();
+    let findings = 0;
+    for (const check of list as DomainCheck[]) {
+      expect(keys(check)).toEqual(['checked_at', 'domain', 'records']);
+      expect(check.checked_at).toBe('2026-11-25T12:00:00.000Z');
+      for (const rec of check.records) {
+        expect(keys(rec)).toEqual(['findings', 'name', 'status', 'type', 'value']);
+        expect(['dmarc', 'spf', 'dkim', 'mx', 'mta-sts', 'tls-rpt', 'bimi', 'report-auth']).toContain(rec.type);
+        expect(['pass', 'warn', 'fail']).toContain(rec.status);
+        expect(rec.value === null || typeof rec.value === 'string').toBe(true);
+        for (const f of rec.findings) {
+          findings++;
+          expect(['code', 'message', 'severity', ...(f.fix === undefined ? [] : ['fix'])].sort()).toEqual(keys(f));
+          expect(['error', 'warning', 'info']).toContain(f.severity);
+          expect(typeof f.message).toBe('string');
+          if (f.fix !== undefined) expect(typeof f.fix).toBe('string');
+        }
+      }
+    }
+    expect(findings).toBeGreaterThan(20);
+  });
+
+  it('reads selectors, report sources and the reported policy through --db, records the history, and closes both', async () => {
     const calls: string[] = [];
     const saved: DomainCheck[] = [];
     const r = await run(['seed.test', '--db', 'sqlite:test.db', '--json', '-s', 'old'], {
@@ -95,6 +121,7 @@ describe('dmarc-lens check', () => {
         return {
           selectorsFor: async (d) => (d === 'seed.test' ? ['mailchimp', 'old'] : []),
           reportSourcesFor: async () => [{ ip: '203.0.113.5', spfPassed: false }],
+          reportedPolicyFor: async (d) => (d === 'seed.test' ? { p: 'none', since: '2026-06-01T00:00:00Z' } : null),
           close: async () => void calls.push('close source'),
         };
       },
@@ -104,6 +131,9 @@ describe('dmarc-lens check', () => {
     const dkim = check.records.filter((x) => x.type === 'dkim' && x.name.endsWith('._domainkey.seed.test') && !x.name.startsWith('_'));
     expect(dkim.map((x) => x.name)).toEqual(['old._domainkey.seed.test', 'mailchimp._domainkey.seed.test']);
     expect(check.records.find((x) => x.type === 'spf')?.findings.map((f) => f.code)).toContain('spf-sources-not-covered');
+    const dmarc = check.records.find((x) => x.type === 'dmarc')!.findings.map((f) => f.code);
+    expect(dmarc).toContain('dmarc-policy-none-long');
+    expect(dmarc).not.toContain('dmarc-policy-none');
     expect(saved.map((c) => c.domain)).toEqual(['seed.test']);
     expect(calls).toEqual(['open sqlite:test.db', 'close source', 'close history']);
   });

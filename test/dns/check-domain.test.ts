@@ -4,13 +4,14 @@ import { InvalidDomainError, type DnsLookup, type DomainCheck, type RecordCheck 
 import { createResolver, type CachingResolver } from '../../server/dns/resolver.ts';
 import { startFakeDns, type FakeDns } from '../helpers/fake-dns.ts';
 import { fakeFetchPolicy, ZONE } from '../fixtures/dns/zone.ts';
+import { ZONE_ADDITIONS } from './zone-additions.ts';
 
 let dns: FakeDns;
 let resolver: CachingResolver;
 const NOW = new Date('2026-11-25T12:00:00Z');
 
 beforeAll(async () => {
-  dns = await startFakeDns(ZONE);
+  dns = await startFakeDns({ ...ZONE, ...ZONE_ADDITIONS });
   resolver = createResolver({ servers: [dns.address], timeoutMs: 2000, tries: 2 });
 });
 afterAll(async () => {
@@ -53,6 +54,42 @@ describe('checkDomain', () => {
     expect(codesOf(record(c, '_adsp._domainkey.seed.test'))).toEqual(['adsp-obsolete']);
     expect(codesOf(record(c, '_ssp._domainkey.seed.test'))).toEqual(['ssp-obsolete']);
     expect(codesOf(record(c, 'default._bimi.seed.test'))).toContain('bimi-dmarc-not-enforced');
+  });
+
+  it('fails an external rua destination that has not authorized the domain, and asks nothing of an internal one', async () => {
+    const c = await check('rua-noauth.test');
+    expect(c.records.filter((r) => r.type === 'report-auth').map((r) => r.name)).toEqual(['rua-noauth.test._report._dmarc.vendor-missing.test']);
+    const auth = record(c, 'rua-noauth.test._report._dmarc.vendor-missing.test');
+    expect(auth).toMatchObject({ status: 'fail', value: null });
+    expect(codesOf(auth)).toEqual(['report-auth-missing']);
+    expect(auth.findings[0]?.message).toContain('mailto:agg@vendor-missing.test');
+    expect(auth.findings[0]?.message).toContain('does not exist (NXDOMAIN)');
+  });
+
+  it('flags p=none that the stored reports show for 30 days or more, and counts the days of a newer one', async () => {
+    const none = (c: DomainCheck) => record(c, '_dmarc.nonelong.test').findings.filter((f) => f.code.startsWith('dmarc-policy-none'));
+    const long = none(await check('nonelong.test', { reportedPolicy: { p: 'none', since: '2026-08-01T00:00:00Z' } }));
+    expect(long.map((f) => f.code)).toEqual(['dmarc-policy-none-long']);
+    expect(long[0]).toMatchObject({ severity: 'warning', fix: '_dmarc.nonelong.test TXT "v=DMARC1; p=quarantine; rua=mailto:d@nonelong.test"' });
+    expect(long[0]?.message).toContain('p=none for 116 days: the stored reports show p=none since 2026-08-01');
+    const recent = none(await check('nonelong.test', { reportedPolicy: { p: 'none', since: '2026-11-10T00:00:00Z' } }));
+    expect(recent.map((f) => f.code)).toEqual(['dmarc-policy-none']);
+    expect(recent[0]?.message).toContain('for 15 days so far');
+    // reports that showed another policy, or no reports at all, say nothing about how long p=none has been there
+    for (const reportedPolicy of [{ p: 'reject', since: '2020-01-01T00:00:00Z' }, null]) {
+      const other = none(await check('nonelong.test', { reportedPolicy }));
+      expect(other.map((f) => f.code)).toEqual(['dmarc-policy-none']);
+      expect(other[0]?.message).not.toContain('so far');
+    }
+  });
+
+  it('counts the DNS message overhead when judging whether the TXT answer fits in 512 bytes of UDP', async () => {
+    const spf = (await check('udpsize.test')).records.find((r) => r.type === 'spf')!;
+    expect(spf.value).toHaveLength(434);
+    expect(codesOf(spf)).not.toContain('spf-record-too-long');
+    expect(spf.findings.find((f) => f.code === 'spf-large-txt-answer')?.message).toContain('(2 records) is 551 bytes');
+    const good = (await check('good.test')).records.find((r) => r.type === 'spf')!;
+    expect(codesOf(good)).not.toContain('spf-large-txt-answer');
   });
 
   it('tells a domain that does not exist (NXDOMAIN) from one without MX (NODATA)', async () => {

@@ -44,11 +44,29 @@ describe('analyzeDkimKey', () => {
     expect(codes(`v=DKIM1; t=y:s; ${p}`)).toEqual(expect.arrayContaining(['dkim-testing', 'dkim-strict-subdomain']));
     expect(codes(`v=DKIM1; h=sha1:sha256; ${p}`)).toContain('dkim-sha1');
     expect(codes(`v=DKIM1; h=sha256:md5; ${p}`)).toContain('dkim-unknown-hash');
+    expect(codes(`v=DKIM1; h=sha1:sha256; ${p}`)).not.toContain('dkim-no-sha256');
     expect(codes(`v=DKIM1; h=sha256; s=email:web; ${p}`)).toEqual(['dkim-key-size']);
     expect(codes(`v=DKIM1; s=web; ${p}`)).toContain('dkim-service-not-email');
     expect(codes(`v=DKIM2; ${p}`)).toContain('dkim-invalid-version');
     expect(codes(`k=rsa; v=DKIM1; ${p}`)).toContain('dkim-invalid-version');
     expect(codes(`v=DKIM1; k=dsa; ${p}`)).toEqual(['dkim-unknown-key-type']);
+  });
+
+  it('fails a key whose h= leaves out sha256, since RFC 8301 verifiers then accept no signature', () => {
+    const p = `p=${KEYS.rsa2048}`;
+    expect(codes(`v=DKIM1; h=sha1; ${p}`)).toEqual(['dkim-sha1', 'dkim-no-sha256', 'dkim-key-size']);
+    expect(codes(`v=DKIM1; h=sha512; ${p}`)).toEqual(['dkim-unknown-hash', 'dkim-no-sha256', 'dkim-key-size']);
+    const f = analyze(`v=DKIM1; h=SHA1; k=rsa; ${p}`).findings.find((x) => x.code === 'dkim-no-sha256');
+    expect(f?.severity).toBe('error');
+    expect(f?.fix).toBe(`${NAME} TXT "v=DKIM1; h=sha256; k=rsa; ${p}"`);
+  });
+
+  it('proposes the same key re-encoded as SubjectPublicKeyInfo for a bare PKCS#1 key, and sha256 for unknown hashes', () => {
+    const pkcs1 = analyze(`v=DKIM1; k=rsa; p=${KEYS.rsa2048Pkcs1}`).findings.find((x) => x.code === 'dkim-key-pkcs1');
+    // the fixture's PKCS#1 key is the 2048-bit SPKI key in the other encoding
+    expect(pkcs1?.fix).toBe(`${NAME} TXT "v=DKIM1; k=rsa; p=${KEYS.rsa2048}"`);
+    const unknown = analyze(`v=DKIM1; h=sha256:sha512; p=${KEYS.rsa2048}`).findings.find((x) => x.code === 'dkim-unknown-hash');
+    expect(unknown?.fix).toBe(`${NAME} TXT "v=DKIM1; h=sha256; p=${KEYS.rsa2048}"`);
   });
 
   it('proposes the record without t=y as the fix', () => {

@@ -3,6 +3,7 @@ import { treeWalkNames } from '../../server/dns/dmarc-discovery.ts';
 import { analyzeDmarcRecord, classifyDmarcTxt, rewrite } from '../../server/dns/dmarc-record.ts';
 import { parseReportUri, parseReportUris } from '../../server/dns/report-uri.ts';
 import { externalDestinations } from '../../server/dns/report-auth.ts';
+import { reportedPolicyFrom } from '../../server/dns/reported-policy.ts';
 import { parseTagList } from '../../server/dns/tag-list.ts';
 
 const ctx = { policyDomain: 'example.com', policyDomainIsPublicSuffix: false };
@@ -62,11 +63,20 @@ describe('analyzeDmarcRecord', () => {
     const found = codes('v=DMARC1; p=reject; rua=mailto:a@example.com!10m,mailto:b@example.com,https://example.com/r');
     expect(found).toEqual(expect.arrayContaining(['dmarc-too-many-rua', 'dmarc-size-limit', 'dmarc-uri-not-mailto']));
     expect(codes('v=DMARC1; p=reject')).toContain('dmarc-no-rua');
+    const https = analyzeDmarcRecord('v=DMARC1; p=reject; rua=https://example.com/r,mailto:a@example.com!10m', ctx).findings.find((f) => f.code === 'dmarc-uri-not-mailto');
+    expect(https?.fix).toBe('_dmarc.example.com TXT "v=DMARC1; p=reject; rua=mailto:a@example.com!10m"');
     expect(codes('v=DMARC1; rua=mailto:a@example.com')).toContain('dmarc-missing-p');
     expect(codes('v=DMARC1; p=reject; rua=mailto:a@example.com; fo=1')).toContain('dmarc-fo-without-ruf');
     expect(codes('v=DMARC1; p=reject; rua=mailto:a@example.com; ruf=mailto:f@example.com')).toContain('dmarc-ruf-requested');
     expect(codes('v=DMARC1; p=reject; rua=mailto:a@example.com; foo=bar')).toContain('dmarc-unknown-tag');
     expect(codes('v=DMARC1; p=reject; p=none; rua=mailto:a@example.com')).toContain('dmarc-syntax');
+  });
+
+  it('says that pct below 100 splits receivers: RFC 7489 applies it to a share, RFC 9989 ignores it', () => {
+    const f = analyzeDmarcRecord('v=DMARC1; p=reject; pct=25; rua=mailto:d@example.com', ctx).findings.find((x) => x.code === 'dmarc-pct-partial');
+    expect(f?.message).toContain('RFC 7489 receivers apply the policy to only 25% of failing mail');
+    expect(f?.message).toContain('RFC 9989 receivers ignore pct and apply it to all of it');
+    expect(f?.message).not.toContain('test mode');
   });
 
   it('rewrites a record keeping v first and p second', () => {
@@ -105,5 +115,17 @@ describe('RFC 9989 tree walk names', () => {
     expect(names[1]).toBe('5.6.7.8.9.example.com');
     expect(names).toHaveLength(8);
     expect(names.at(-1)).toBe('com');
+  });
+});
+
+describe('reportedPolicyFrom', () => {
+  const day = (d: string) => Date.parse(`${d}T00:00:00Z`) / 1000;
+  const row = (p: string | null, from: string, to: string) => ({ p, begin: day(from), end: day(to) });
+  it('goes back from the newest report while the reports show the same p=', () => {
+    const rows = [row('none', '2026-03-01', '2026-03-02'), row('reject', '2026-01-01', '2026-01-02'), row('None', '2026-02-01', '2026-02-02'), row(null, '2026-01-15', '2026-01-16'), row('none', '2026-02-15', '2026-02-16')];
+    expect(reportedPolicyFrom(rows)).toEqual({ p: 'none', since: '2026-02-01T00:00:00.000Z' });
+    expect(reportedPolicyFrom([row('quarantine', '2026-03-01', '2026-03-02'), ...rows])).toEqual({ p: 'quarantine', since: '2026-03-01T00:00:00.000Z' });
+    expect(reportedPolicyFrom([row(null, '2026-03-01', '2026-03-02')])).toBeNull();
+    expect(reportedPolicyFrom([])).toBeNull();
   });
 });

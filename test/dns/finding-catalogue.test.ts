@@ -9,17 +9,19 @@ import { FINDING_CATALOGUE, statusOf } from '../../server/dns/finding-codes.ts';
 import { createResolver } from '../../server/dns/resolver.ts';
 import { startFakeDns, type FakeDns } from '../helpers/fake-dns.ts';
 import { fakeFetchPolicy, SCENARIOS, ZONE } from '../fixtures/dns/zone.ts';
+import { SCENARIO_ADDITIONS, ZONE_ADDITIONS, type AuditScenario } from './zone-additions.ts';
 
 let dns: FakeDns;
 const results: DomainCheck[] = [];
 
 beforeAll(async () => {
-  dns = await startFakeDns(ZONE);
+  dns = await startFakeDns({ ...ZONE, ...ZONE_ADDITIONS });
   // a retry makes the suite tolerant of a loaded machine; names that never answer get a short timeout instead
   const resolver = createResolver({ servers: [dns.address], timeoutMs: 2000, tries: 2 });
   const impatient = createResolver({ servers: [dns.address], timeoutMs: 500, tries: 1 });
-  for (const s of SCENARIOS) {
-    results.push(await checkDomain(s.domain, { resolver: s.slow ? impatient : resolver, fetchPolicy: fakeFetchPolicy, selectors: s.selectors ?? [], reportSources: s.reportSources ?? [] }));
+  const scenarios: AuditScenario[] = [...SCENARIOS, ...SCENARIO_ADDITIONS];
+  for (const s of scenarios) {
+    results.push(await checkDomain(s.domain, { resolver: s.slow ? impatient : resolver, fetchPolicy: fakeFetchPolicy, selectors: s.selectors ?? [], reportSources: s.reportSources ?? [], reportedPolicy: s.reportedPolicy ?? null }));
   }
 });
 afterAll(async () => {
@@ -40,7 +42,7 @@ describe('finding catalogue', () => {
   it.each(FINDING_CATALOGUE.map((c) => [c.code, c.severity] as const))('%s is produced by a scenario (severity %s)', (code, severity) => {
     const found = results.flatMap((r) => r.records.flatMap((rec) => rec.findings)).filter((f) => f.code === code);
     const dnsFailures = results.flatMap((r) => r.records.filter((rec) => rec.findings.some((f) => f.code.startsWith('dns-'))).map((rec) => `${rec.name}: ${rec.findings[0]?.message}`));
-    expect(found.length, `no scenario in test/fixtures/dns/zone.ts produces ${code}; DNS failures seen: ${dnsFailures.join(' / ')}`).toBeGreaterThan(0);
+    expect(found.length, `no scenario in test/fixtures/dns/zone.ts or test/dns/zone-additions.ts produces ${code}; DNS failures seen: ${dnsFailures.join(' / ')}`).toBeGreaterThan(0);
     for (const f of found) {
       expect(f.severity).toBe(severity);
       expect(f.message.length).toBeGreaterThan(10);

@@ -19,6 +19,9 @@ beforeAll(async () => {
     'notimp.test': 'NOTIMP',
     'drop.test': 'DROP',
     'null.test': [mx(0, '.')],
+    'ttl.example.test': [{ type: 'TXT', data: 'v=spf1 -all', ttl: 42 }, { type: 'MX', priority: 10, exchange: 'mx.example.test', ttl: 77 }],
+    'via-alias.example.test': [{ type: 'CNAME', target: 'ttl.example.test', ttl: 20 }],
+    'soa.test': [{ type: 'SOA', minimum: 30, ttl: 3600 }, a('192.0.2.3')],
   });
 });
 afterAll(async () => {
@@ -86,6 +89,29 @@ describe('resolver against a loopback DNS server', () => {
     await r.txt('nothing.example.test');
     await r.txt('nothing.example.test');
     expect(r.networkLookups).toBe(5);
+  });
+
+  it('honours the TTL of TXT and MX answers, the smallest along a CNAME chain', async () => {
+    const r = resolver();
+    expect(await r.txt('ttl.example.test')).toEqual({ ok: true, value: [['v=spf1 -all']], ttl: 42 });
+    expect(await r.mx('ttl.example.test')).toEqual({ ok: true, value: [{ priority: 10, exchange: 'mx.example.test' }], ttl: 77 });
+    expect(await r.txt('via-alias.example.test')).toMatchObject({ ok: true, value: [['v=spf1 -all']], ttl: 20 });
+    let clock = 5_000_000;
+    const cached = resolver({ now: () => clock });
+    await cached.txt('ttl.example.test');
+    clock += 41_000;
+    expect(await cached.txt('ttl.example.test')).toMatchObject({ ok: true, ttl: 1 });
+    expect(cached.networkLookups).toBe(1);
+    clock += 2_000;
+    await cached.txt('ttl.example.test');
+    expect(cached.networkLookups).toBe(2);
+  });
+
+  it("caches NXDOMAIN and NODATA for the zone's negative TTL (SOA) when it is shorter than the configured one", async () => {
+    expect(await resolver().txt('nothing.soa.test')).toMatchObject({ ok: false, error: 'NXDOMAIN', ttl: 30 });
+    expect(await resolver().txt('soa.test')).toMatchObject({ ok: false, error: 'NODATA', ttl: 30 });
+    expect(await resolver({ negativeTtlSec: 10 }).mx('soa.test')).toMatchObject({ ok: false, error: 'NODATA', ttl: 10 });
+    expect(await resolver().txt('nothing.example.test')).toMatchObject({ ok: false, error: 'NXDOMAIN', ttl: 60 });
   });
 
   it('keeps the cache bounded', async () => {

@@ -7,12 +7,13 @@ import { expandMacros } from '../../server/dns/spf-macro.ts';
 import { analyzeTopSpf, parseSpf } from '../../server/dns/spf-record.ts';
 import { startFakeDns, type FakeDns } from '../helpers/fake-dns.ts';
 import { ZONE } from '../fixtures/dns/zone.ts';
+import { ZONE_ADDITIONS } from './zone-additions.ts';
 
 let dns: FakeDns;
 let lookup: CachingResolver;
 
 beforeAll(async () => {
-  dns = await startFakeDns(ZONE);
+  dns = await startFakeDns({ ...ZONE, ...ZONE_ADDITIONS });
   lookup = createResolver({ servers: [dns.address], timeoutMs: 2000, tries: 2 });
 });
 afterAll(async () => {
@@ -50,6 +51,8 @@ describe('parseSpf', () => {
     expect(codes('v=spf1 -all mx redirect=x.example.com')).toEqual(['spf-terms-after-all', 'spf-redirect-with-all']);
     const fix = analyzeTopSpf('example.com', 'v=spf1 mx ?all a', parseSpf('v=spf1 mx ?all a'))[0]?.fix;
     expect(fix).toBe('example.com TXT "v=spf1 mx ~all"');
+    const redirect = analyzeTopSpf('example.com', 'v=spf1 mx -all redirect=x.example.com', parseSpf('v=spf1 mx -all redirect=x.example.com')).find((f) => f.code === 'spf-redirect-with-all');
+    expect(redirect?.fix).toBe('example.com TXT "v=spf1 mx -all"');
   });
 });
 
@@ -119,13 +122,25 @@ describe('check_host for report source IPs', () => {
   });
 
   it('evaluates a, mx, include and redirect', async () => {
-    expect(await checkHost('192.0.2.10', 'good.test', lookup)).toBe('pass'); // via mx
+    expect(await checkHost('192.0.2.10', 'good.test', lookup)).toBe('pass'); // via ip4
     expect(await checkHost('198.51.100.1', 'seed.test', lookup)).toBe('pass'); // via include
     expect(await checkHost('192.0.2.20', 'seed.test', lookup)).toBe('pass'); // via mx
     expect(await checkHost('203.0.113.1', 'seed.test', lookup)).toBe('softfail');
     expect(await checkHost('192.0.2.1', 'afterall.test', lookup)).toBe('fail');
     expect(await checkHost('192.0.2.1', 'noall.test', lookup)).toBe('pass');
     expect(await checkHost('192.0.2.2', 'noall.test', lookup)).toBe('neutral');
+  });
+
+  it('matches a, a with a prefix, mx with an IPv6 prefix, include, and falls through to redirect', async () => {
+    expect(await checkHost('192.0.2.77', 'eval.test', lookup)).toBe('pass'); // a
+    expect(await checkHost('192.0.2.78', 'eval.test', lookup)).toBe('softfail'); // nothing matches: redirect's ~all
+    expect(await checkHost('198.51.100.30', 'eval.test', lookup)).toBe('pass'); // a:web.eval.test/28
+    expect(await checkHost('198.51.100.40', 'eval.test', lookup)).toBe('softfail');
+    expect(await checkHost('2001:db8:5::abcd', 'eval.test', lookup)).toBe('pass'); // mx//64
+    expect(await checkHost('2001:db8:6::1', 'eval.test', lookup)).toBe('softfail');
+    expect(await checkHost('203.0.113.5', 'eval.test', lookup)).toBe('pass'); // include
+    expect(await checkHost('203.0.113.100', 'eval.test', lookup)).toBe('pass'); // include fails, redirect passes
+    expect(await checkHost('203.0.113.1', 'redirect-missing.test', lookup)).toBe('permerror');
   });
 
   it('returns permerror for too many lookups, loops and voids, temperror for DNS failures, none without a record', async () => {

@@ -41,6 +41,9 @@ describe('MTA-STS', () => {
     expect(f[0]?.message).toContain('mail.other.net');
     expect(codes(analyzeStsPolicy(url, policy('testing', 3600), ['mx1.example.com']))).toEqual(['mta-sts-mode-testing', 'mta-sts-max-age-short']);
     expect(codes(analyzeStsPolicy(url, 'version: STSv1\nmode: none\nmax_age: 86400', ['mail.other.net']))).toEqual(['mta-sts-mode-none']);
+    const fixes = analyzeStsPolicy(url, policy('testing', 3600), ['mx1.example.com']).map((x) => x.fix);
+    expect(fixes[1]).toBe(`Set "max_age: 1209600" in ${url} and change the id= of the _mta-sts record.`);
+    expect(analyzeStsPolicy(url, 'version: STSv1\nmode: none\nmax_age: 86400', ['mail.other.net'])[0]?.fix).toContain('mode: testing\nmx: mail.other.net\nmax_age: 1209600');
     expect(codes(analyzeStsPolicy(url, '<html>Not found</html>', []))).toEqual(['mta-sts-policy-invalid']);
   });
 });

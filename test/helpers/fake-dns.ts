@@ -5,7 +5,8 @@
  * The zone is a plain object `{ name: RR[] | 'SERVFAIL' | 'REFUSED' | 'NOTIMP' | 'DROP' }`:
  * unknown names get NXDOMAIN, names that exist (or have names below them) without the asked type get
  * NODATA, CNAMEs are chased, `*.` names act as wildcards, 'DROP' never answers. The zone object may be
- * changed while the server runs.
+ * changed while the server runs. A name with an SOA record is a zone apex: NXDOMAIN and NODATA answers for
+ * names at or below it carry that SOA in the authority section (RFC 2308 negative caching).
  */
 import net from 'node:net';
 import dns2 from 'dns2';
@@ -19,7 +20,8 @@ export type RR =
   | { type: 'AAAA'; address: string; ttl?: number }
   | { type: 'TXT'; data: string | string[]; ttl?: number }
   | { type: 'MX'; priority: number; exchange: string; ttl?: number }
-  | { type: 'CNAME'; target: string; ttl?: number };
+  | { type: 'CNAME'; target: string; ttl?: number }
+  | { type: 'SOA'; minimum: number; ttl?: number };
 
 export type ZoneEntry = RR[] | 'SERVFAIL' | 'REFUSED' | 'NOTIMP' | 'DROP';
 export type Zone = Record<string, ZoneEntry>;
@@ -67,6 +69,10 @@ export async function startFakeDns(zone: Zone): Promise<FakeDns> {
     if (outcome === 'DROP') return;
     if (typeof outcome === 'number') response.header.rcode = outcome;
     else response.answers.push(...outcome);
+    if (outcome === RCODE.NXDOMAIN || (Array.isArray(outcome) && outcome.length === 0)) {
+      const soa = enclosingSoa(zone, name);
+      if (soa) response.authorities.push(soa);
+    }
     // the UDP server's send returns a promise, the TCP server's returns nothing
     void Promise.resolve(send(response)).catch(() => undefined);
   };
@@ -143,6 +149,18 @@ function lookupEntry(zone: Zone, name: string): ZoneEntry | undefined {
   return undefined;
 }
 
+/** the SOA of the nearest zone apex at or above `name`, for the authority section of a negative answer */
+function enclosingSoa(zone: Zone, name: string): dns2.Packet.Resource | null {
+  const labels = name.split('.');
+  for (let i = 0; i < labels.length; i++) {
+    const apex = labels.slice(i).join('.');
+    const entry = zone[apex];
+    const soa = Array.isArray(entry) ? entry.find((rr) => rr.type === 'SOA') : undefined;
+    if (soa) return toResource(soa, apex);
+  }
+  return null;
+}
+
 function toResource(rr: RR, name: string): dns2.Packet.Resource {
   const base = { name, class: Packet.CLASS.IN, ttl: rr.ttl ?? DEFAULT_TTL };
   switch (rr.type) {
@@ -156,6 +174,8 @@ function toResource(rr: RR, name: string): dns2.Packet.Resource {
       return { ...base, type: Packet.TYPE.CNAME, domain: rr.target } as dns2.Packet.Resource;
     case 'TXT':
       return { ...base, type: Packet.TYPE.TXT, data: splitStrings(rr.data) } as unknown as dns2.Packet.Resource;
+    case 'SOA':
+      return { ...base, type: Packet.TYPE.SOA, primary: `ns.${name}`, admin: `hostmaster.${name}`, serial: 1, refresh: 3600, retry: 600, expiration: 86400, minimum: rr.minimum } as dns2.Packet.Resource;
   }
 }
 
