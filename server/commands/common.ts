@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
 import { openStore } from '../store/open-store.ts';
@@ -40,4 +41,16 @@ export function parseDateOption(value: string, end = false): number {
   const ms = Date.parse(dayOnly ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(ms)) throw new InvalidArgumentError(`not a date: ${JSON.stringify(value)} (use YYYY-MM-DD or an ISO 8601 date-time)`);
   return Math.floor(ms / 1000) + (dayOnly && end ? 86399 : 0);
+}
+
+/**
+ * For the commands that stream reports into the store (ingest, reprocess, poll): their live heap is small (tens
+ * of MB) but they allocate fast, and what waits for the database (a chunk of records, the statement's values)
+ * survives young-generation collections. V8 lets such a small old generation grow up to about four times its
+ * live size before a full collection, so the process's peak memory was mostly garbage: a 200,000-record report
+ * into PostgreSQL peaked at 230 MB with a live set under 70 MB. A 50 % growth step keeps the peak near 170 MB
+ * for about the same CPU time. Not for `serve`, whose analytics index is a large live set.
+ */
+export function boundHeapGrowth(): void {
+  setFlagsFromString('--heap-growing-percent=50');
 }

@@ -4,7 +4,7 @@ import { expandPaths, fileSource, stdinSource } from '../ingest/input-sources.ts
 import { ingestMany } from '../ingest/ingest-many.ts';
 import type { IngestEvent } from '../ingest/pipeline.ts';
 import type { InputSource } from '../ingest/unpack-types.ts';
-import { addStoreOptions, withStore } from './common.ts';
+import { addStoreOptions, boundHeapGrowth, withStore } from './common.ts';
 import { Progress } from './progress.ts';
 
 export interface IngestSummary {
@@ -48,6 +48,7 @@ export function registerIngestCommand(program: Command): void {
     .option('--json', 'print one JSON line per report or rejected input')
     .option('--redact', 'drop identity headers (From, To, Subject, Message-ID) of failure-report samples')
     .action(async (paths: string[], flags: { db?: string; config?: string; json?: boolean; redact?: boolean }) => {
+      boundHeapGrowth();
       await withStore(flags, async (store, config) => {
         const all: string[] = [];
         for await (const p of expandPaths(paths)) all.push(p);

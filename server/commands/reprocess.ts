@@ -3,7 +3,7 @@ import { bufferSource } from '../ingest/input-sources.ts';
 import { ingestInput } from '../ingest/pipeline.ts';
 import type { ReportStore } from '../store/report-store.ts';
 import type { Limits } from '../ingest/limits.ts';
-import { addStoreOptions, withStore } from './common.ts';
+import { addStoreOptions, boundHeapGrowth, withStore } from './common.ts';
 import { addToSummary, emptySummary, formatSummary, type IngestSummary } from './ingest.ts';
 
 export interface ReprocessResult {
@@ -51,6 +51,7 @@ export function registerReprocessCommand(program: Command): void {
     .option('--id <id...>', 'only these quarantine ids')
     .option('--json', 'print the result as JSON')
     .action(async (flags: { db?: string; config?: string; id?: string[]; json?: boolean }) => {
+      boundHeapGrowth();
       await withStore(flags, async (store, config) => {
         const ids = flags.id?.map(Number);
         const r = await reprocessQuarantine(store, config.limits, { redactFailures: config.redactFailures, domains: config.domains, ids });

@@ -2,7 +2,8 @@
  * The original message inside a failure report: find its header block (message/rfc822, text/rfc822-headers, or a
  * copy of the headers pasted into a text body) and read its identity headers with mailparser (RFC 2047 decoding).
  */
-import { simpleParser, type AddressObject } from 'mailparser';
+import type { AddressObject } from 'mailparser';
+import { simpleParser } from './mail-parser.ts';
 import type { FailureReport } from '../domain/report-types.ts';
 import { headerValue, parseHeaderBlock } from './failure-mime.ts';
 

@@ -4,7 +4,7 @@
  * decodes no attachment) and never throws; only a mail that is clearly an ARF report but unusable is rejected.
  */
 import { createHash } from 'node:crypto';
-import { simpleParser } from 'mailparser';
+import { simpleParser } from './mail-parser.ts';
 import type { FailureReport } from '../domain/report-types.ts';
 import { InputRejected } from '../errors.ts';
 import { collectFields, firstField, readArfFields, type FieldMap } from './failure-fields.ts';

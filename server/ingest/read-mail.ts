@@ -3,7 +3,8 @@
  * only label the parts: every candidate's bytes are sniffed again by the unpacker, so a zip labelled
  * application/gzip or a report sent as application/octet-stream is still found.
  */
-import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
+import type { Attachment, ParsedMail } from 'mailparser';
+import { simpleParser } from './mail-parser.ts';
 import type { FailureReport } from '../domain/report-types.ts';
 import { FatalError, InputRejected } from '../errors.ts';
 import { tooManyMembers } from './byte-cap.ts';
