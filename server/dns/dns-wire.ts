@@ -1,20 +1,21 @@
 /**
- * A small DNS client (RFC 1035) for the record types whose TTL node's resolver does not report: TXT and MX.
- * One question per message, recursion desired, over UDP (512 bytes, no EDNS) and again over TCP when the answer
- * is truncated. Decoding is pure (`decodeResponse`); `queryServer` is the I/O. Failures to reach a server are
- * thrown as `WireError` (code ETIMEOUT, ECONNREFUSED, EFORMERR, …); an answer with any rcode is a value.
+ * A small DNS client for the record types whose TTL node's resolver does not report: TXT and MX.
+ * One question per message, recursion desired, over UDP (no EDNS) and again over TCP when the answer is
+ * truncated. Messages are encoded and decoded by dns-packet; `decodeResponse` (pure) checks that a message
+ * answers our query and reduces it to what the checker needs; `queryServer` is the I/O. Failures to reach a
+ * server, and malformed answers, are thrown as `WireError` (code ETIMEOUT, ECONNREFUSED, EFORMERR, …); an
+ * answer with any rcode is a value.
  */
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import dnsPacket from 'dns-packet';
 import type { MxRecord } from './check-types.ts';
 
 export type WireType = 'TXT' | 'MX';
 
-const QTYPE: Record<WireType, number> = { TXT: 16, MX: 15 };
-const TYPE_SOA = 6;
-const CLASS_IN = 1;
-const MAX_POINTER_JUMPS = 64;
+/** the largest DNS message: TCP frames it with a 16-bit length, and a UDP datagram is smaller still */
+const MAX_MESSAGE = 0xffff;
 
 export interface WireAnswer {
   /** the response code: 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, 5 REFUSED, … */
@@ -51,162 +52,98 @@ export function parseServer(spec: string): WireServer {
   return { host: m?.[1] ?? spec, port: Number(m?.[2] ?? 53) };
 }
 
+/** The query: one question of class IN, recursion desired. Throws EBADNAME for a name DNS cannot carry. */
+function queryPacket(id: number, name: string, type: WireType): dnsPacket.Packet {
+  const labels = name.replace(/\.$/, '').split('.');
+  const sizes = labels.map((l) => Buffer.byteLength(l));
+  if (sizes.some((n) => n < 1 || n > 63) || sizes.reduce((sum, n) => sum + n + 1, 0) > 254) {
+    throw new WireError('EBADNAME', `not a DNS name: ${JSON.stringify(name)}`);
+  }
+  return { type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: labels.join('.'), type, class: 'IN' }] };
+}
+
+/** the query as one UDP message (queryServer builds it the same way; the tests read it back) */
 export function encodeQuery(id: number, name: string, type: WireType): Buffer {
-  const labels = name.replace(/\.$/, '').split('.').filter((l) => l.length > 0);
-  const qname = Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([Buffer.byteLength(l, 'latin1')]), Buffer.from(l, 'latin1')])), Buffer.from([0])]);
-  const header = Buffer.alloc(12);
-  header.writeUInt16BE(id, 0);
-  header.writeUInt16BE(0x0100, 2); // RD
-  header.writeUInt16BE(1, 4); // QDCOUNT
-  const tail = Buffer.alloc(4);
-  tail.writeUInt16BE(QTYPE[type], 0);
-  tail.writeUInt16BE(CLASS_IN, 2);
-  return Buffer.concat([header, qname, tail]);
+  return dnsPacket.encode(queryPacket(id, name, type));
 }
 
 /**
  * Decodes a response to the query (id, name, type). Returns 'truncated' when the TC bit is set, null when the
- * message is not the answer to this query (another id or question); throws WireError EFORMERR when malformed.
+ * message is not the answer to this query (another id or question, or a query); throws WireError EFORMERR when
+ * malformed.
  */
 export function decodeResponse(buf: Buffer, id: number, name: string, type: WireType): WireAnswer | 'truncated' | null {
-  const r = new Reader(buf);
   if (buf.length < 12) throw new WireError('EFORMERR', 'DNS message shorter than its header');
-  if (r.u16() !== id) return null;
-  const flags = r.u16();
-  if ((flags & 0x8000) === 0) return null; // not a response
-  const qd = r.u16();
-  const an = r.u16();
-  const ns = r.u16();
-  r.u16(); // ARCOUNT: not needed
-  if (flags & 0x0200) return 'truncated';
-  const rcode = flags & 0x000f;
-  if (qd !== 1) throw new WireError('EFORMERR', `DNS response with ${qd} questions`);
-  const qname = r.name();
-  const qtype = r.u16();
-  r.u16();
-  if (qname.toLowerCase() !== name.replace(/\.$/, '').toLowerCase() || qtype !== QTYPE[type]) return null;
+  // The header alone says whose answer this is and whether it was truncated: a truncated message need not
+  // decode, and a stray datagram for another query must not end this one.
+  if (buf.readUInt16BE(0) !== id) return null;
+  const flags = buf.readUInt16BE(2);
+  if ((flags & 0x8000) === 0) return null; // a query, not a response
+  if (flags & dnsPacket.TRUNCATED_RESPONSE) return 'truncated';
+  const packet = decodeMessage(buf);
+  const questions = packet.questions ?? [];
+  const question = questions[0];
+  if (questions.length !== 1 || !question) throw new WireError('EFORMERR', `DNS response with ${questions.length} questions`);
+  if (bare(question.name).toLowerCase() !== bare(name).toLowerCase() || question.type !== type || question.class !== 'IN') return null;
 
   const txt: string[][] = [];
   const mx: MxRecord[] = [];
-  let ttl: number | null = null;
   let anyTtl: number | null = null;
-  for (let i = 0; i < an; i++) {
-    const rr = r.record();
-    anyTtl = anyTtl === null ? rr.ttl : Math.min(anyTtl, rr.ttl);
-    if (rr.type !== QTYPE[type] || rr.class !== CLASS_IN) continue;
-    const data = new Reader(buf, rr.offset, rr.offset + rr.length);
-    if (type === 'TXT') {
-      const strings: string[] = [];
-      while (data.offset < rr.offset + rr.length) strings.push(data.characterString());
-      txt.push(strings);
-    } else {
-      const priority = data.u16();
-      mx.push({ priority, exchange: data.name() });
-    }
+  for (const rr of packet.answers ?? []) {
+    const ttl = ttlOf(rr);
+    anyTtl = anyTtl === null ? ttl : Math.min(anyTtl, ttl);
+    if (rr.type !== type) continue;
+    // dns-packet moves the class's top bit (mDNS "cache flush") into `flush`: with it the class is not IN
+    if (rr.type === 'TXT' && rr.class === 'IN' && !rr.flush) txt.push(txtStrings(rr.data));
+    if (rr.type === 'MX' && rr.class === 'IN' && !rr.flush) mx.push({ priority: rr.data.preference ?? 0, exchange: bare(rr.data.exchange) });
   }
-  if (txt.length + mx.length > 0) ttl = anyTtl;
   let negativeTtl: number | null = null;
-  for (let i = 0; i < ns; i++) {
-    const rr = r.record();
-    if (rr.type !== TYPE_SOA) continue;
-    const data = new Reader(buf, rr.offset, rr.offset + rr.length);
-    data.name(); // MNAME
-    data.name(); // RNAME
-    data.skip(16); // SERIAL, REFRESH, RETRY, EXPIRE
-    negativeTtl = Math.min(rr.ttl, data.u32());
+  for (const rr of packet.authorities ?? []) {
+    if (rr.type === 'SOA') negativeTtl = Math.min(ttlOf(rr), rr.data.minimum ?? 0);
   }
-  return { rcode, records: type === 'TXT' ? txt : mx, ttl, negativeTtl };
+  const records = type === 'TXT' ? txt : mx;
+  return { rcode: flags & 0x000f, records, ttl: records.length > 0 ? anyTtl : null, negativeTtl };
 }
 
-/** Bounds-checked reading of a DNS message, with name decompression (RFC 1035 4.1.4). */
-class Reader {
-  constructor(
-    private readonly buf: Buffer,
-    public offset = 0,
-    private readonly end = buf.length,
-  ) {}
-
-  private need(n: number): void {
-    if (this.offset + n > this.end) throw new WireError('EFORMERR', 'DNS message cut short');
+/** dns-packet's decode, with every failure (it throws RangeErrors and plain Errors) as EFORMERR */
+function decodeMessage(buf: Buffer): dnsPacket.DecodedPacket {
+  let packet: dnsPacket.DecodedPacket;
+  try {
+    packet = dnsPacket.decode(buf);
+  } catch (e) {
+    throw new WireError('EFORMERR', `malformed DNS message: ${e instanceof Error ? e.message : String(e)}`);
   }
+  // some record data (TXT, unknown types) is sliced without a bounds check: a message cut short reads as one
+  // that ends past the buffer rather than throwing
+  if (dnsPacket.decode.bytes > buf.length) throw new WireError('EFORMERR', 'DNS message cut short');
+  return packet;
+}
 
-  u16(): number {
-    this.need(2);
-    const v = this.buf.readUInt16BE(this.offset);
-    this.offset += 2;
-    return v;
-  }
+/** RFC 2181 8: a TTL with the top bit set is treated as zero (an OPT record in the wrong place has none) */
+function ttlOf(rr: dnsPacket.Answer): number {
+  const ttl = 'ttl' in rr ? (rr.ttl ?? 0) : 0;
+  return ttl > 0x7fffffff ? 0 : ttl;
+}
 
-  u32(): number {
-    this.need(4);
-    const v = this.buf.readUInt32BE(this.offset);
-    this.offset += 4;
-    return v;
-  }
+/** TXT character-strings as latin1 text, one char per byte, like node's resolver */
+function txtStrings(data: dnsPacket.TxtData): string[] {
+  return (Array.isArray(data) ? data : [data]).map((s) => (typeof s === 'string' ? s : s.toString('latin1')));
+}
 
-  skip(n: number): void {
-    this.need(n);
-    this.offset += n;
-  }
-
-  characterString(): string {
-    this.need(1);
-    const len = this.buf[this.offset] ?? 0;
-    this.offset += 1;
-    this.need(len);
-    const s = this.buf.toString('latin1', this.offset, this.offset + len);
-    this.offset += len;
-    return s;
-  }
-
-  /** a domain name without the trailing dot ('' for the root) */
-  name(): string {
-    const labels: string[] = [];
-    let pos = this.offset;
-    let jumped = false;
-    for (let jumps = 0; ; ) {
-      if (pos >= this.buf.length) throw new WireError('EFORMERR', 'DNS name runs past the message');
-      const len = this.buf[pos] ?? 0;
-      if ((len & 0xc0) === 0xc0) {
-        if (pos + 1 >= this.buf.length || ++jumps > MAX_POINTER_JUMPS) throw new WireError('EFORMERR', 'bad DNS name compression');
-        if (!jumped) this.offset = pos + 2;
-        jumped = true;
-        pos = ((len & 0x3f) << 8) | (this.buf[pos + 1] ?? 0);
-        continue;
-      }
-      if (len & 0xc0) throw new WireError('EFORMERR', 'unknown DNS label type');
-      if (len === 0) {
-        if (!jumped) this.offset = pos + 1;
-        break;
-      }
-      if (pos + 1 + len > this.buf.length) throw new WireError('EFORMERR', 'DNS label runs past the message');
-      labels.push(this.buf.toString('latin1', pos + 1, pos + 1 + len));
-      pos += 1 + len;
-    }
-    if (this.offset > this.end) throw new WireError('EFORMERR', 'DNS name runs past its record');
-    return labels.join('.');
-  }
-
-  record(): { type: number; class: number; ttl: number; offset: number; length: number } {
-    this.name();
-    const type = this.u16();
-    const klass = this.u16();
-    const ttl = this.u32();
-    const length = this.u16();
-    const offset = this.offset;
-    this.skip(length);
-    // RFC 2181 8: a TTL with the top bit set is treated as zero
-    return { type, class: klass, ttl: ttl > 0x7fffffff ? 0 : ttl, offset, length };
-  }
+/** a domain name without its trailing dot ('' for the root, which dns-packet decodes as '.') */
+function bare(name: string): string {
+  return name.replace(/\.$/, '');
 }
 
 /** One question to one server: UDP, then TCP if the answer is truncated. Each transport gets `timeoutMs`. */
 export async function queryServer(server: WireServer, name: string, type: WireType, timeoutMs: number): Promise<WireAnswer> {
   const id = randomInt(0, 0x10000);
-  const query = encodeQuery(id, name, type);
-  const udp = await overUdp(server, query, (msg) => decodeResponse(msg, id, name, type), timeoutMs);
+  const query = queryPacket(id, name, type);
+  const decode: Decode = (msg) => decodeResponse(msg, id, name, type);
+  const udp = await overUdp(server, dnsPacket.encode(query), decode, timeoutMs);
   if (udp !== 'truncated') return udp;
-  const tcp = await overTcp(server, query, (msg) => decodeResponse(msg, id, name, type), timeoutMs);
+  // over TCP the message goes with its 2-byte length in front
+  const tcp = await overTcp(server, dnsPacket.streamEncode(query), decode, timeoutMs);
   if (tcp === 'truncated' || tcp === null) throw new WireError('EFORMERR', 'truncated or unrelated answer over TCP');
   return tcp;
 }
@@ -240,7 +177,8 @@ function overUdp(server: WireServer, query: Buffer, decode: Decode, timeoutMs: n
   });
 }
 
-function overTcp(server: WireServer, query: Buffer, decode: Decode, timeoutMs: number): Promise<WireAnswer | 'truncated' | null> {
+/** `framed` is the query with its length prefix; the reply is read up to the length in its own prefix. */
+function overTcp(server: WireServer, framed: Buffer, decode: Decode, timeoutMs: number): Promise<WireAnswer | 'truncated' | null> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: server.host, port: server.port });
     let data = Buffer.alloc(0);
@@ -254,13 +192,10 @@ function overTcp(server: WireServer, query: Buffer, decode: Decode, timeoutMs: n
     const timer = setTimeout(() => done(() => reject(new WireError('ETIMEOUT', `no answer over TCP from ${server.host}:${server.port} within ${timeoutMs} ms`))), timeoutMs);
     socket.on('error', (err: NodeJS.ErrnoException) => done(() => reject(new WireError(err.code ?? 'ECONNREFUSED', err.message))));
     socket.on('close', () => done(() => reject(new WireError('ECONNRESET', 'the server closed the TCP connection before answering'))));
-    socket.on('connect', () => {
-      const len = Buffer.alloc(2);
-      len.writeUInt16BE(query.length, 0);
-      socket.write(Buffer.concat([len, query]));
-    });
+    socket.on('connect', () => socket.write(framed));
     socket.on('data', (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk]);
+      // at most 2 + MAX_MESSAGE bytes are kept: the reply ends where its length prefix says
+      data = Buffer.concat([data, chunk]).subarray(0, 2 + MAX_MESSAGE);
       if (data.length < 2) return;
       const size = data.readUInt16BE(0);
       if (data.length < 2 + size) return;
