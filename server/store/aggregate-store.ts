@@ -49,7 +49,9 @@ export async function saveAggregate(
     take(step.value, 0);
   }
   const outcome = await driver.transaction(async (tx): Promise<SaveOutcome> => {
-    const { sql, params } = insertRowSql('aggregate_reports', headerValues(header, origin, receivedAt));
+    // a report read whole before the transaction is written with its totals (and its final errors) at once
+    const totals: Record<string, SqlValue> = ended ? { record_count: recordCount, message_count: messageCount } : {};
+    const { sql, params } = insertRowSql('aggregate_reports', { ...headerValues(header, origin, receivedAt), ...totals });
     const inserted = await tx.query(`${sql} ON CONFLICT DO NOTHING RETURNING id`, params);
     if (!inserted[0]) return { outcome: 'duplicate', id: await existingId(tx, header) };
     const id = int(inserted[0], 'id');
@@ -67,7 +69,8 @@ export async function saveAggregate(
     }
     if (pending.length > 0) await tx.insertMany('aggregate_records', RECORD_COLUMNS, pending);
     await rollup.write(tx, driver, id);
-    // header.errors may have grown while the records were parsed
+    if (ended) return { outcome: 'stored', id };
+    // header.errors may have grown while the rest of the records were parsed
     await tx.query('UPDATE aggregate_reports SET errors = ?, record_count = ?, message_count = ? WHERE id = ?', [
       JSON.stringify(header.errors),
       recordCount,

@@ -1,8 +1,13 @@
 import type { Capabilities, SqlValue } from './driver.ts';
 
+/** a remainder of up to this many rows is written by one statement of its exact size */
+export const EXACT_INSERT_ROWS = 64;
+
 /**
  * How many rows each INSERT of a multi-row write carries: full statements of the preferred size, then the
- * remainder split into powers of two, so an engine caches at most a dozen statement shapes per table.
+ * remainder in one statement when it is small (most reports and rollups: one statement, not three or four),
+ * else split into powers of two — so an engine caches at most EXACT_INSERT_ROWS + a dozen statement shapes per
+ * table.
  */
 export function planInsertChunks(rowCount: number, columnCount: number, maxParameters: number, rowsPerInsert: number): number[] {
   const full = Math.max(1, Math.min(rowsPerInsert, Math.floor(maxParameters / Math.max(1, columnCount))));
@@ -12,6 +17,7 @@ export function planInsertChunks(rowCount: number, columnCount: number, maxParam
     sizes.push(full);
     left -= full;
   }
+  if (left > 0 && left <= EXACT_INSERT_ROWS) return [...sizes, left];
   for (let size = 1 << 30; left > 0; size >>= 1) {
     if (size <= left) {
       sizes.push(size);

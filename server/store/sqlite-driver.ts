@@ -10,7 +10,8 @@ import { runInsertMany } from './insert-many.ts';
 const WRITE_LOCK_WAIT_MS = 120_000;
 /** the synchronous wait inside SQLite; longer waits are async retries so the event loop keeps running */
 const BUSY_TIMEOUT_MS = 100;
-const STATEMENT_CACHE_SIZE = 256;
+/** prepared statements kept per connection: the multi-row INSERT shapes of several tables (insert-many.ts) fit */
+const STATEMENT_CACHE_SIZE = 512;
 /** a group commit ends after this many transactions or this long after its BEGIN, even while more are queued */
 const GROUP_MAX_TRANSACTIONS = 64;
 const GROUP_MAX_MS = 250;

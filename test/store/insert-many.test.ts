@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SqlValue } from '../../server/store/driver.ts';
-import { multiRowInsertSql, planInsertChunks, runInsertMany } from '../../server/store/insert-many.ts';
+import { EXACT_INSERT_ROWS, multiRowInsertSql, planInsertChunks, runInsertMany } from '../../server/store/insert-many.ts';
 import { keyText } from '../../server/store/report-keys.ts';
 
 describe('planInsertChunks', () => {
@@ -21,6 +21,14 @@ describe('planInsertChunks', () => {
       expect(size * columns).toBeLessThanOrEqual(maxParameters);
     }
     expect(new Set(sizes).size).toBeLessThanOrEqual(12);
+  });
+
+  it('writes a small remainder with one statement, and keeps the shapes of all row counts bounded', () => {
+    for (const rows of [1, 7, 50, EXACT_INSERT_ROWS]) expect(planInsertChunks(rows, 15, 32_766, 500)).toEqual([rows]);
+    expect(planInsertChunks(500 + 50, 15, 32_766, 500)).toEqual([500, 50]);
+    const shapes = new Set<number>();
+    for (let rows = 1; rows <= 2000; rows++) for (const size of planInsertChunks(rows, 15, 32_766, 500)) shapes.add(size);
+    expect(shapes.size).toBeLessThanOrEqual(EXACT_INSERT_ROWS + 12);
   });
 });
 
