@@ -6,7 +6,7 @@
  *   node --import tsx bench/imap.ts [messages]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -78,10 +78,9 @@ export async function runImapBench(opts: ImapBenchOptions = {}): Promise<ImapBen
   }
 }
 
-/** The real CLI once server/cli.ts registers `poll`; until then the test stand-in that runs the same command. */
+/** the real command, with the peak-RSS probe */
 function pollCommand(): string[] {
-  const cliHasPoll = readFileSync(join(ROOT, 'server/cli.ts'), 'utf8').includes('registerPollCommand');
-  return ['--import', RSS_PROBE, ...(cliHasPoll ? ['bin/dmarc-lens.js', 'poll'] : ['--import', 'tsx', 'test/mailbox/poll-child.ts', 'poll'])];
+  return ['--import', RSS_PROBE, 'bin/dmarc-lens.js', 'poll'];
 }
 
 function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {

@@ -4,7 +4,7 @@ import { loadConfig, redactUrl } from '../config.ts';
 import { loadPollSettings } from '../mailbox/account-config.ts';
 import { poll, type PollSummary } from '../mailbox/poller.ts';
 import type { MessageResult } from '../mailbox/process-message.ts';
-import { addStoreOptions } from './common.ts';
+import { addStoreOptions, boundHeapGrowth } from './common.ts';
 
 /** exit status when a store failure left messages in place (EX_TEMPFAIL: run again later) */
 const EXIT_TEMPFAIL = 75;
@@ -28,6 +28,7 @@ export function registerPollCommand(program: Command): void {
     .option('--once', 'process what is in the mailboxes now, then exit (default: keep running, IDLE or polling)')
     .option('--json', 'print one JSON line per message: account, uid, outcome, reports, events')
     .action(async (flags: PollFlags) => {
+      boundHeapGrowth();
       const config = loadConfig(flags);
       const settings = loadPollSettings(config.file);
       const log = (line: string) => process.stderr.write(`dmarc-lens poll: ${line}\n`);

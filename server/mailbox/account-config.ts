@@ -144,8 +144,11 @@ function checkAccount(where: string, raw: RawAccount, problems: string[]): ImapA
     } catch (err) {
       bad(`cannot read password file ${text(raw.passwordFile)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-  } else if (raw.password !== undefined) password = text(raw.password);
-  else bad('password (or passwordFile) is missing');
+  } else if (raw.password !== undefined) {
+    // taken as it is: spaces at either end can be part of a password (only the file's final line break is dropped)
+    password = typeof raw.password === 'string' ? raw.password : text(raw.password);
+    if (!password) bad('password is empty');
+  } else bad('password (or passwordFile) is missing');
 
   const folder = (key: 'mailbox' | 'archive' | 'invalid' | 'unsaved') => {
     const value = raw[key] === undefined ? DEFAULTS[key] : text(raw[key]);

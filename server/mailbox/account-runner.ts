@@ -73,6 +73,14 @@ export async function runAccount(account: ImapAccount, opts: AccountRunOptions):
       }
       failures++;
       const why = describeError(err);
+      if (opts.once && untrustedCertificate(err)) {
+        // not a glitch that the next try fixes: say so now rather than after minutes of reconnecting
+        throw new FatalError(
+          'imap-certificate',
+          `${account.name}: the TLS certificate of ${account.host}:${account.port} is not trusted: ${why} ` +
+            '(install a valid certificate, or set DMARC_LENS_IMAP_TLS_VERIFY=false / "tlsVerify": false to accept it unverified)',
+        );
+      }
       if (opts.once && failures > opts.onceMaxReconnects) {
         throw new FatalError('imap-unreachable', `${account.name}: giving up after ${failures} failed connections: ${why}`);
       }
@@ -84,6 +92,27 @@ export async function runAccount(account: ImapAccount, opts: AccountRunOptions):
     }
   }
   return { account: account.name, storeFailed: false };
+}
+
+/** Node's codes for a server certificate that failed verification (expired, self-signed, unknown issuer, wrong name…). */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function untrustedCertificate(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CERTIFICATE_CODES.has(code);
 }
 
 function describeError(err: unknown): string {

@@ -1,8 +1,10 @@
 /**
  * One message: fetch its source, ingest it, and decide where it goes once the store has committed (Archive when
  * at least one report was stored or was already there, Invalid when everything in it was quarantined). When the
- * store fails, the message stays where it is with one more attempt counted; after `maxAttempts` it goes to the
- * Unsaved folder instead of being retried forever (moving it back into the mailbox gives it one more try).
+ * store fails, the message stays where it is; when the database itself is still reachable (the failure is this
+ * mail's), one more attempt is counted, and after `maxAttempts` it goes to the Unsaved folder instead of being
+ * retried forever (moving it back into the mailbox gives it one more try). While the database cannot be opened at
+ * all, nothing is counted: mail waits in the mailbox for it.
  *
  * Crash safety follows from the order: a crash before the move leaves the message in place, and the next run
  * finds its reports already stored (duplicates) or its bytes already quarantined, and moves it then.
@@ -95,9 +97,12 @@ export async function processMessage(ctx: MessageContext, meta: MessageMeta): Pr
   try {
     events = tooLarge ? await ctx.sink.quarantineTooLarge(name, source, meta.size, mailAuth) : await ctx.sink.ingest(bufferSource(name, source), mailAuth);
   } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    // the database cannot even be opened: an outage, not this mail's fault, so no attempt is counted against it
+    // (a long outage must not move mail to Unsaved one message at a time); it stays for the next pass
+    if (!(await ctx.sink.reachable())) return { result: result('left', [], { attempts: before, error }), action: { kind: 'stay' } };
     const attempts = before + 1;
     ctx.attempts.set(account.mailbox, uidValidity, uid, attempts);
-    const error = err instanceof Error ? err.message : String(err);
     if (attempts >= account.maxAttempts) return { result: result('unsaved', [], { attempts, error }), action: toUnsaved };
     await setAttemptKeyword(client, uid, meta.flags, attempts);
     return { result: result('left', [], { attempts, error }), action: { kind: 'stay' } };
@@ -105,6 +110,8 @@ export async function processMessage(ctx: MessageContext, meta: MessageMeta): Pr
 
   ctx.attempts.clear(account.mailbox, uidValidity, uid);
   const done = result('archived', events);
+  // already flagged \Deleted (see mailbox-pass.ts): expunged as it was marked to be, not moved
+  if (meta.flags.has('\\Deleted')) return { result: done.reports > 0 ? done : { ...done, outcome: 'invalid' }, action: { kind: 'delete' } };
   if (done.reports > 0 && account.deleteAfter) return { result: done, action: { kind: 'delete' } };
   if (before > 0) await setAttemptKeyword(client, uid, meta.flags, 0);
   if (done.reports === 0) return { result: { ...done, outcome: 'invalid' }, action: { kind: 'move', to: account.invalid } };

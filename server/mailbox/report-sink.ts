@@ -15,6 +15,11 @@ export interface ReportSink {
   ingest(source: InputSource, mailAuth: MailAuthVerdict): Promise<IngestEvent[]>;
   /** Quarantines a mail larger than maxInputBytes from its first bytes, without reading the rest. */
   quarantineTooLarge(name: string, head: Buffer, size: number, mailAuth: MailAuthVerdict): Promise<IngestEvent[]>;
+  /**
+   * Whether the database can be opened now (after a failed ingest: an outage, or a failure of this mail only).
+   * Opening runs the migration check, a round trip.
+   */
+  reachable(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -69,6 +74,15 @@ export function createReportSink(opts: SinkOptions): ReportSink {
         });
         return [{ input: name, member: null, type: null, outcome: 'quarantined', id: row.id, reason: 'too-large', detail }];
       }),
+    reachable: async () => {
+      try {
+        await store();
+        return true;
+      } catch {
+        await discard();
+        return false;
+      }
+    },
     close: discard,
   };
 }

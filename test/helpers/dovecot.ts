@@ -302,7 +302,11 @@ export async function folderFlags(d: Dovecot, folder: string): Promise<Map<numbe
     try {
       const out = new Map<number, Set<string>>();
       if (client.mailbox && client.mailbox.exists > 0) {
-        for await (const m of client.fetch('1:*', { uid: true, flags: true })) out.set(m.uid, m.flags ?? new Set());
+        for await (const m of client.fetch('1:*', { uid: true, flags: true })) {
+          // a flag change made meanwhile by another session (the poller) can arrive as an unsolicited FETCH
+          // without a UID, which the iterator hands out like an answer: not a message of its own
+          if (typeof m.uid === 'number') out.set(m.uid, m.flags ?? new Set());
+        }
       }
       return out;
     } finally {

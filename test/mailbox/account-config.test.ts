@@ -7,6 +7,7 @@ import { FatalError } from '../../server/errors.ts';
 import { describeAccount, loadPollSettings } from '../../server/mailbox/account-config.ts';
 import { attemptKeyword, attemptsFromFlags, AttemptCounter } from '../../server/mailbox/attempts.ts';
 import { backoffDelay } from '../../server/mailbox/backoff.ts';
+import { batchMetas } from '../../server/mailbox/mailbox-pass.ts';
 import { uidSet } from '../../server/mailbox/uid-set.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dmarc-lens-imap-config-'));
@@ -113,6 +114,16 @@ describe('loadPollSettings', () => {
     expect(message).not.toContain('env-secret');
   });
 
+  it('a password is taken as it is: spaces at either end are part of it; an empty one is a problem', () => {
+    const env = { DMARC_LENS_IMAP_HOST: 'h', DMARC_LENS_IMAP_USER: 'u', DMARC_LENS_IMAP_PASSWORD: '  pass word \t' };
+    expect(loadPollSettings({}, env).accounts[0]!.password).toBe('  pass word \t');
+    expect(loadPollSettings({ imap: [{ host: 'h', user: 'u', password: ' p ' }] }, {}).accounts[0]!.password).toBe(' p ');
+    const pwFile = join(dir, 'pw-spaces');
+    writeFileSync(pwFile, ' s3cret \r\n');
+    expect(loadPollSettings({ imap: [{ host: 'h', user: 'u', passwordFile: pwFile }] }, {}).accounts[0]!.password).toBe(' s3cret ');
+    expect(problemsOf(() => loadPollSettings({ imap: [{ host: 'h', user: 'u', password: '' }] }, {}))).toContain('password is empty');
+  });
+
   it('no account at all is a problem', () => {
     expect(problemsOf(() => loadPollSettings({}, {}))).toContain('no IMAP account configured');
   });
@@ -129,6 +140,22 @@ describe('small parts of the poller', () => {
   it('uidSet compresses runs', () => {
     expect(uidSet([7, 1, 2, 3, 9, 10, 12])).toBe('1:3,7,9:10,12');
     expect(uidSet([5])).toBe('5');
+  });
+
+  it('batchMetas: one entry per asked UID, whatever unsolicited or split FETCH rows came with the answer', () => {
+    const seen = new Set(['\\Seen']);
+    const rows = [
+      { uid: 7, flags: new Set<string>(), size: 100 },
+      { flags: seen }, // a flag change of some message, without UID
+      { uid: 99, flags: seen }, // a message outside the batch
+      { uid: 5, size: 50 },
+      { uid: 5, flags: seen }, // the rest of 5's answer
+      { uid: 7, flags: seen }, // 7's flags changed meanwhile
+    ];
+    expect(batchMetas([5, 6, 7], rows)).toEqual([
+      { uid: 5, flags: seen, size: 50 },
+      { uid: 7, flags: seen, size: 100 },
+    ]);
   });
 
   it('backoff doubles from the initial wait up to the cap', () => {

@@ -163,6 +163,32 @@ describe('parts', () => {
     expect(aligned('localhost', 'localhost')).toBe(true);
   });
 
+  // Anyone can mail a rua address. These headers made the old regexes quadratic: 30 s to well over a minute
+  // each on a fast machine; now a few milliseconds. The generous deadline below only catches that difference.
+  it('header fields of 250 KB built to make a parser backtrack are read in linear time', () => {
+    const run = 250_000;
+    const hostile = [
+      ['Authentication-Results: mx.test; ' + 'x'.repeat(run), 'From: a@reporter.test'],
+      ['Authentication-Results: mx.test; dkim=pass header.d=a' + '.'.repeat(run) + 'b', 'From: a@reporter.test'],
+      ['From: a@' + '.'.repeat(run) + 'b'],
+      ['Authentication-Results: mx.test; ' + '"x'.repeat(run / 2), 'From: a@reporter.test'],
+    ];
+    for (const headers of hostile) {
+      const v = verdict(headers);
+      expect(v.authenticated).toBe(false);
+      expect(v.dkimDomain).toBeNull(); // no 250 KB "domain" either
+    }
+    // still exact on the real thing after the change
+    expect(verdict(['Authentication-Results: mx.test; dkim=pass header.d=a' + '.'.repeat(run) + 'b', 'From: a@reporter.test']).dkim).toBe('pass');
+  }, 30_000);
+
+  it('a key right after a quoted value is still read; a domain longer than 253 characters is none', () => {
+    expect(parseAuthenticationResults('mx.test; dkim=pass reason="ok"header.d=a.test')?.results[0]?.props).toEqual({ reason: 'ok', 'header.d': 'a.test' });
+    expect(fromHeaderDomain(`a@${'a'.repeat(250)}.test`)).toBeNull();
+    expect(fromHeaderDomain(`a@${'a'.repeat(240)}.test`)).toBe(`${'a'.repeat(240)}.test`);
+    expect(fromHeaderDomain('<a@Reporter.Test.>')).toBe('reporter.test');
+  });
+
   it('folded header lines are joined and the header block ends at the first empty line', () => {
     const fields = readHeaderFields(Buffer.from('A: one\r\n two\r\n\tthree\r\nB: x\r\n\r\nC: body'));
     expect(fields).toEqual([

@@ -11,8 +11,8 @@ import { poll } from '../../server/mailbox/poller.ts';
 import type { MessageResult } from '../../server/mailbox/process-message.ts';
 import { openStore } from '../../server/store/open-store.ts';
 import type { ReportStore } from '../../server/store/report-store.ts';
-import { appendMails, dovecotAvailable, folderCounts, startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { aggregateXml, attachmentMails, emlSamples, garbageMails, reportMail, type MailFixture } from '../helpers/mail-fixtures.ts';
+import { appendMails, dovecotAvailable, folderCounts, startDovecot, testClient, type Dovecot } from '../helpers/dovecot.ts';
+import { aggregateXml, attachmentMails, emlSamples, garbageMails, generatedReportMails, reportMail, type MailFixture } from '../helpers/mail-fixtures.ts';
 import { expectedAggregates } from '../helpers/samples.ts';
 import { folders, pollEnv, pollSettings, referenceIngest, snapshot, removeTempDbs, tempDbUrl, type AccountOverrides, type StoreSnapshot } from './poll-harness.ts';
 
@@ -188,6 +188,100 @@ describe.skipIf(!available)('poll --once against Dovecot', () => {
       expect((await withStore(db, snapshot)).aggregates).toHaveLength(1);
     }
   });
+  it('another client changing flags in the mailbox all along (unsolicited FETCH responses) neither stalls the poller nor doubles a message', async () => {
+    const f = folders('Churn');
+    const db = tempDbUrl('poll-churn');
+    const mails = await generatedReportMails(200, 'churn');
+    await appendMails(dovecot, f.mailbox, mails.map((m) => m.bytes));
+    // someone's mail client on the same mailbox: marks everything read / unread, keyword on, keyword off…
+    const other = await testClient(dovecot);
+    await other.mailboxOpen(f.mailbox);
+    let stop = false;
+    let stores = 0;
+    const churn = (async () => {
+      for (let n = 0; !stop && other.usable; n++) {
+        const flag = n % 2 === 0 ? '\\Seen' : `$Churn${n % 3}`;
+        await (n % 4 < 2 ? other.messageFlagsAdd('1:*', [flag], { silent: true }) : other.messageFlagsRemove('1:*', [flag], { silent: true })).catch(() => false);
+        stores++;
+        // let timers run between commands (a failing command settles without giving them a turn)
+        await new Promise((r) => setTimeout(r, other.mailbox && other.mailbox.exists === 0 ? 20 : 0));
+      }
+    })();
+    const results: MessageResult[] = [];
+    const logs: string[] = [];
+    let summary;
+    try {
+      // short backoff: were a reconnect to happen (the failure this test is about), the run would end soon, not in a minute
+      summary = await poll({ settings: pollSettings(dovecot, { ...f, batch: 10 }), db, limits: DEFAULT_LIMITS, once: true, backoff: { initialMs: 20, maxMs: 50 }, onResult: (r) => results.push(r), log: (l) => logs.push(l) });
+    } finally {
+      stop = true;
+      await churn;
+      await other.logout();
+    }
+    expect(stores).toBeGreaterThan(0);
+    expect(summary.failed).toEqual([]);
+    expect(logs.filter((l) => l.includes('reconnecting'))).toEqual([]);
+    expect(results).toHaveLength(mails.length);
+    expect(new Set(results.map((r) => r.uid)).size).toBe(mails.length);
+    expect(results.every((r) => r.outcome === 'archived' && r.events[0]?.outcome === 'stored')).toBe(true);
+    expect((await withStore(db, snapshot)).aggregates).toHaveLength(mails.length);
+    expect(await folderCounts(dovecot, [f.mailbox, f.archive])).toEqual({ [f.mailbox]: 0, [f.archive]: mails.length });
+  });
+
+  it('TLS_VERIFY defaults to true: an untrusted certificate (implicit TLS and STARTTLS) ends the run at once with what to do', async () => {
+    for (const tls of ['true', 'starttls'] as const) {
+      const f = folders(`Verify-${tls}`);
+      await appendMails(dovecot, f.mailbox, [await reportMail(aggregateXml(`verify-${tls}`), 'v.xml')]);
+      const env = pollEnv(dovecot, { ...f, tls });
+      delete env.DMARC_LENS_IMAP_TLS_VERIFY;
+      const settings = loadPollSettings({}, env);
+      expect(settings.accounts[0]!.tlsVerify).toBe(true);
+      const logs: string[] = [];
+      const summary = await poll({ settings, db: tempDbUrl('poll-verify'), limits: DEFAULT_LIMITS, once: true, backoff: { initialMs: 10, maxMs: 20 }, log: (l) => logs.push(l) });
+      expect(summary.messages).toBe(0);
+      expect(summary.failed).toHaveLength(1);
+      expect(summary.failed[0]!.error).toMatch(/TLS certificate of 127\.0\.0\.1:\d+ is not trusted: self-signed certificate/);
+      expect(summary.failed[0]!.error).toContain('DMARC_LENS_IMAP_TLS_VERIFY=false');
+      // one try, not a round of reconnects: a certificate does not become trusted by trying again
+      expect(logs.filter((l) => l.includes('reconnecting'))).toEqual([]);
+      expect(await folderCounts(dovecot, [f.mailbox])).toEqual({ [f.mailbox]: 1 });
+    }
+  });
+
+  it('a message already flagged \\Deleted (a delete or move cut short by a kill, or someone\'s deletion) is ingested, then expunged', async () => {
+    for (const deleteAfter of [false, true]) {
+      const f = folders(`Flagged-${deleteAfter}`);
+      const db = tempDbUrl('poll-flagged');
+      await appendMails(dovecot, f.mailbox, [await reportMail(aggregateXml(`flagged-${deleteAfter}`), 'flagged.xml', { seq: 1 }), (await garbageMails())[0]!.bytes], ['\\Deleted']);
+      await appendMails(dovecot, f.mailbox, [await reportMail(aggregateXml(`plain-${deleteAfter}`), 'plain.xml', { seq: 2 })]);
+      const results = await runOnce(db, { ...f, deleteAfter });
+      expect(results.map((r) => r.outcome)).toEqual(['archived', 'invalid', 'archived']);
+      expect((await withStore(db, snapshot)).aggregates.map((k) => k.split('|')[1])).toEqual([`flagged-${deleteAfter}`, `plain-${deleteAfter}`]);
+      expect((await withStore(db, snapshot)).quarantine).toHaveLength(1);
+      // the flagged ones are expunged as they were marked to be; the other one is archived (or deleted)
+      expect(await folderCounts(dovecot, Object.values(f))).toEqual({ [f.mailbox]: 0, [f.archive]: deleteAfter ? 0 : 1, [f.invalid]: 0, [f.unsaved]: 0 });
+    }
+  });
+
+  it('a server without UIDPLUS: the EXPUNGE of a move does not take a flagged report mail away unread', async () => {
+    const legacy = await startDovecot({ legacy: true });
+    try {
+      const f = folders('FlaggedLegacy');
+      const db = tempDbUrl('poll-flagged-legacy');
+      // UID order: the plain mail first, the flagged one after it (in a later batch)
+      await appendMails(legacy, f.mailbox, [await reportMail(aggregateXml('legacy-plain'), 'plain.xml', { seq: 1 })]);
+      await appendMails(legacy, f.mailbox, [await reportMail(aggregateXml('legacy-flagged'), 'flagged.xml', { seq: 2 })], ['\\Deleted']);
+      const results: MessageResult[] = [];
+      const summary = await poll({ settings: pollSettings(legacy, { ...f, batch: 1 }), db, limits: DEFAULT_LIMITS, once: true, onResult: (r) => results.push(r) });
+      expect(summary.failed).toEqual([]);
+      expect(results.map((r) => r.outcome)).toEqual(['archived', 'archived']);
+      expect((await withStore(db, snapshot)).aggregates.map((k) => k.split('|')[1])).toEqual(['legacy-flagged', 'legacy-plain']);
+      expect(await folderCounts(legacy, [f.mailbox, f.archive])).toEqual({ [f.mailbox]: 0, [f.archive]: 1 });
+    } finally {
+      await legacy.stop();
+    }
+  });
+
   it('a missing mailbox ends the account with a clear error instead of retrying', async () => {
     const missing = await poll({ settings: pollSettings(dovecot, { mailbox: 'NoSuchFolder' }), db: tempDbUrl('poll-missing'), limits: DEFAULT_LIMITS, once: true });
     expect(missing.failed).toHaveLength(1);
