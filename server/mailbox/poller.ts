@@ -48,7 +48,8 @@ export async function poll(opts: PollOptions): Promise<PollSummary> {
     limits: opts.limits,
     redactFailures: opts.redactFailures ?? false,
     domains: opts.settings.domains,
-    openStore: opts.openStore ?? ((url) => openSqlStore(url)),
+    // the mail is moved (or deleted) once its reports are committed: commits must survive a power cut too
+    openStore: opts.openStore ?? ((url) => openSqlStore(url, { durable: true })),
   });
   const summary: PollSummary = { messages: 0, outcomes: { archived: 0, invalid: 0, left: 0, unsaved: 0 }, storeFailed: [], failed: [] };
   const onResult = (result: MessageResult) => {

@@ -10,6 +10,8 @@ import { createSqlReportStore, type Clock } from './sql-report-store.ts';
 export interface OpenStoreOptions {
   /** epoch seconds "now" used for received_at / resolved_at (tests) */
   now?: Clock;
+  /** SQLite: commits reach the disk before they return (see SqliteOptions); PostgreSQL commits always do */
+  durable?: boolean;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface OpenStoreOptions {
  * with a message naming the URL without its password.
  */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<ReportStore> {
-  const driver = await openDriver(url);
+  const driver = await openDriver(url, { durable: options.durable });
   const shown = redactDbUrl(url);
   try {
     await applyMigrations(driver, MIGRATIONS);
@@ -31,10 +33,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 }
 
 /** The connection alone, without migrations (for openStore, tests and maintenance tools). */
-export async function openDriver(url: string): Promise<Driver> {
+export async function openDriver(url: string, options: { durable?: boolean } = {}): Promise<Driver> {
   const target = parseDbUrl(url);
   try {
-    if (target.dialect === 'sqlite') return await openSqliteDriver(target.path);
+    if (target.dialect === 'sqlite') return await openSqliteDriver(target.path, { durable: options.durable === true });
     // loaded only for PostgreSQL: pg and what it pulls in cost SQLite users a tenth of a second at every start
     const { openPostgresDriver } = await import('./postgres-driver.ts');
     return await openPostgresDriver(target.url);

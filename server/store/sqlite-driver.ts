@@ -36,7 +36,16 @@ const heldLock = new AsyncLocalStorage<AsyncMutex>();
 
 type Connection = Database.Database;
 
-export async function openSqliteDriver(file: string): Promise<Driver> {
+export interface SqliteOptions {
+  /**
+   * Every commit reaches the disk before it returns (synchronous = FULL), so it survives a power cut too, not
+   * only a crash of the process (WAL with NORMAL). For the IMAP poller, which moves or deletes the mail once
+   * its reports are committed; each group commit costs one fsync then.
+   */
+  durable?: boolean;
+}
+
+export async function openSqliteDriver(file: string, options: SqliteOptions = {}): Promise<Driver> {
   const memory = file === ':memory:';
   const path = memory ? file : resolve(file);
   const writer = connect(path, false);
@@ -47,7 +56,7 @@ export async function openSqliteDriver(file: string): Promise<Driver> {
       // write more WAL bytes, which costs more on the usual many-small-reports workload
       writer.pragma('page_size = 4096');
       writer.pragma('journal_mode = WAL');
-      writer.pragma('synchronous = NORMAL');
+      writer.pragma(options.durable ? 'synchronous = FULL' : 'synchronous = NORMAL');
       writer.pragma('foreign_keys = ON');
       // 4 MiB of page cache: writes append mostly; more only grew the memory of a 200,000-record ingest
       writer.pragma('cache_size = -4096');

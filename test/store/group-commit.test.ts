@@ -162,6 +162,17 @@ describe('SQLite group commit', () => {
     await b.close();
   });
 
+  it('a durable driver (the IMAP poller’s) syncs every commit to disk; the default relies on the WAL', async () => {
+    const file = join(dir, `g-${++fileNo}.db`);
+    const durable = await openSqliteDriver(file, { durable: true });
+    const plain = await openSqliteDriver(file);
+    // PRAGMA synchronous of each one's writing connection: 2 = FULL, 1 = NORMAL
+    expect(await durable.transaction((tx) => tx.query('PRAGMA synchronous'))).toEqual([{ synchronous: 2 }]);
+    expect(await plain.transaction((tx) => tx.query('PRAGMA synchronous'))).toEqual([{ synchronous: 1 }]);
+    await durable.close();
+    await plain.close();
+  });
+
   it('an in-memory database commits an open group before a read, so no read sees rows that are later lost', async () => {
     const driver = await openSqliteDriver(':memory:');
     await driver.transaction((tx) => tx.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)'));
