@@ -83,9 +83,14 @@ export async function processMessage(ctx: MessageContext, meta: MessageMeta): Pr
     ...extra,
   });
   const toUnsaved: MessageAction = { kind: 'move', to: account.unsaved };
+  // a mail flagged \Deleted keeps its flags when moved: in Unsaved it must wait for someone, not for an EXPUNGE
+  const unsaved = async (r: MessageResult): Promise<ProcessedMessage> => {
+    if (meta.flags.has('\\Deleted')) await client.messageFlagsRemove(String(uid), ['\\Deleted'], { uid: true, silent: true });
+    return { result: r, action: toUnsaved };
+  };
 
   const before = Math.max(ctx.attempts.get(account.mailbox, uidValidity, uid), attemptsFromFlags(meta.flags));
-  if (before >= account.maxAttempts) return { result: result('unsaved', [], { attempts: before }), action: toUnsaved };
+  if (before >= account.maxAttempts) return unsaved(result('unsaved', [], { attempts: before }));
 
   const tooLarge = meta.size > ctx.limits.maxInputBytes;
   const source = meta.source ?? (await fetchSource(client, uid, tooLarge ? ctx.limits.maxQuarantineBytes : null));
@@ -103,7 +108,7 @@ export async function processMessage(ctx: MessageContext, meta: MessageMeta): Pr
     if (!(await ctx.sink.reachable())) return { result: result('left', [], { attempts: before, error }), action: { kind: 'stay' } };
     const attempts = before + 1;
     ctx.attempts.set(account.mailbox, uidValidity, uid, attempts);
-    if (attempts >= account.maxAttempts) return { result: result('unsaved', [], { attempts, error }), action: toUnsaved };
+    if (attempts >= account.maxAttempts) return unsaved(result('unsaved', [], { attempts, error }));
     await setAttemptKeyword(client, uid, meta.flags, attempts);
     return { result: result('left', [], { attempts, error }), action: { kind: 'stay' } };
   }

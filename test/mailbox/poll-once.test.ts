@@ -4,6 +4,7 @@
  * ingest of the same mails stores them; mails with reports go to Archive, the rest to Invalid with their bytes
  * quarantined; nothing stays in INBOX; a second run stores nothing new.
  */
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../server/ingest/limits.ts';
 import { loadPollSettings } from '../../server/mailbox/account-config.ts';
@@ -11,7 +12,7 @@ import { poll } from '../../server/mailbox/poller.ts';
 import type { MessageResult } from '../../server/mailbox/process-message.ts';
 import { openStore } from '../../server/store/open-store.ts';
 import type { ReportStore } from '../../server/store/report-store.ts';
-import { appendMails, dovecotAvailable, folderCounts, startDovecot, testClient, type Dovecot } from '../helpers/dovecot.ts';
+import { appendMails, dovecotAvailable, folderCounts, folderFlags, startDovecot, testClient, type Dovecot } from '../helpers/dovecot.ts';
 import { aggregateXml, attachmentMails, emlSamples, garbageMails, generatedReportMails, reportMail, type MailFixture } from '../helpers/mail-fixtures.ts';
 import { expectedAggregates } from '../helpers/samples.ts';
 import { folders, pollEnv, pollSettings, referenceIngest, snapshot, removeTempDbs, tempDbUrl, type AccountOverrides, type StoreSnapshot } from './poll-harness.ts';
@@ -261,6 +262,24 @@ describe.skipIf(!available)('poll --once against Dovecot', () => {
       // the flagged ones are expunged as they were marked to be; the other one is archived (or deleted)
       expect(await folderCounts(dovecot, Object.values(f))).toEqual({ [f.mailbox]: 0, [f.archive]: deleteAfter ? 0 : 1, [f.invalid]: 0, [f.unsaved]: 0 });
     }
+  });
+
+  it('a flagged \\Deleted mail that runs out of attempts goes to Unsaved without the flag (no EXPUNGE takes it there)', async () => {
+    const f = folders('FlaggedUnsaved');
+    const db = tempDbUrl('poll-flagged-unsaved');
+    // a database that opens but refuses this report: a failure of the mail, counted as an attempt
+    await (await openStore(db)).close();
+    const raw = new Database(db.slice('sqlite:'.length));
+    raw.exec(`CREATE TRIGGER refuse BEFORE INSERT ON aggregate_reports WHEN NEW.report_id = 'flagged-unsaved' BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    raw.close();
+    await appendMails(dovecot, f.mailbox, [await reportMail(aggregateXml('flagged-unsaved'), 'f.xml', { seq: 1 })], ['\\Deleted']);
+    const results: MessageResult[] = [];
+    await poll({ settings: pollSettings(dovecot, { ...f, maxAttempts: 1 }), db, limits: DEFAULT_LIMITS, once: true, onResult: (r) => results.push(r) });
+    expect(results.map((r) => r.outcome)).toEqual(['unsaved']);
+    expect(await folderCounts(dovecot, Object.values(f))).toEqual({ [f.mailbox]: 0, [f.archive]: 0, [f.invalid]: 0, [f.unsaved]: 1 });
+    const flags = [...(await folderFlags(dovecot, f.unsaved)).values()];
+    expect(flags).toHaveLength(1);
+    expect([...flags[0]!]).not.toContain('\\Deleted');
   });
 
   it('a server without UIDPLUS: the EXPUNGE of a move does not take a flagged report mail away unread', async () => {
