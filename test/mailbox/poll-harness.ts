@@ -1,4 +1,5 @@
 /** Shared pieces of the mailbox integration tests: poller settings for the test Dovecot, store snapshots, bounded waits. */
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,4 +134,21 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * A SQLite database (migrated) that opens fine but refuses aggregate reports whose report_id is LIKE `pattern`:
+ * storing such a mail fails while the database is reachable — a failure of the mail, not an outage.
+ */
+export async function refusingDb(file: string, pattern: string): Promise<string> {
+  const url = `sqlite:${file}`;
+  await (await openStore(url)).close();
+  const raw = new Database(file);
+  try {
+    raw.exec(`CREATE TRIGGER refuse_reports BEFORE INSERT ON aggregate_reports WHEN NEW.report_id LIKE '${pattern.replace(/'/g, "''")}'
+              BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+  } finally {
+    raw.close();
+  }
+  return url;
 }

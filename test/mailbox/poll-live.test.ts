@@ -6,7 +6,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../server/ingest/limits.ts';
 import { poll, type PollOptions, type PollSummary } from '../../server/mailbox/poller.ts';
@@ -14,7 +13,7 @@ import type { MessageResult } from '../../server/mailbox/process-message.ts';
 import { openStore } from '../../server/store/open-store.ts';
 import { appendMails, dovecotAvailable, folderCounts, folderFlags, startDovecot, type Dovecot } from '../helpers/dovecot.ts';
 import { aggregateXml, garbageMails, generatedReportMails, reportMail } from '../helpers/mail-fixtures.ts';
-import { folders, pollSettings, snapshot, removeTempDbs, tempDbUrl, waitFor, type AccountOverrides } from './poll-harness.ts';
+import { folders, pollSettings, refusingDb, snapshot, removeTempDbs, tempDbUrl, waitFor, type AccountOverrides } from './poll-harness.ts';
 
 const available = dovecotAvailable('mailbox: long-running poller');
 
@@ -197,13 +196,7 @@ describe.skipIf(!available)('long-running poller against Dovecot', () => {
     const f = folders('Unsaved');
     const dir = mkdtempSync(join(tmpdir(), 'dmarc-lens-unsaved-'));
     // a database that opens, but refuses these reports: a failure of the mail, not an outage
-    const file = join(dir, 'reports.db');
-    await (await openStore(`sqlite:${file}`)).close();
-    const raw = new Database(file);
-    raw.exec(`CREATE TRIGGER refuse_unsaved BEFORE INSERT ON aggregate_reports WHEN NEW.report_id LIKE 'unsaved-%'
-              BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
-    raw.close();
-    const db = `sqlite:${file}`;
+    const db = await refusingDb(join(dir, 'reports.db'), 'unsaved-%');
     await appendMails(dovecot, f.mailbox, [await reportMail(aggregateXml('unsaved-1'), 'u1.xml'), await reportMail(aggregateXml('unsaved-2'), 'u2.xml')]);
     const outcomes: string[] = [];
     for (let run = 1; run <= 3; run++) {

@@ -4,7 +4,6 @@
  * ingest of the same mails stores them; mails with reports go to Archive, the rest to Invalid with their bytes
  * quarantined; nothing stays in INBOX; a second run stores nothing new.
  */
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../server/ingest/limits.ts';
 import { loadPollSettings } from '../../server/mailbox/account-config.ts';
@@ -15,7 +14,7 @@ import type { ReportStore } from '../../server/store/report-store.ts';
 import { appendMails, dovecotAvailable, folderCounts, folderFlags, startDovecot, testClient, type Dovecot } from '../helpers/dovecot.ts';
 import { aggregateXml, attachmentMails, emlSamples, garbageMails, generatedReportMails, reportMail, type MailFixture } from '../helpers/mail-fixtures.ts';
 import { expectedAggregates } from '../helpers/samples.ts';
-import { folders, pollEnv, pollSettings, referenceIngest, snapshot, removeTempDbs, tempDbUrl, type AccountOverrides, type StoreSnapshot } from './poll-harness.ts';
+import { folders, pollEnv, pollSettings, referenceIngest, refusingDb, snapshot, removeTempDbs, tempDbUrl, type AccountOverrides, type StoreSnapshot } from './poll-harness.ts';
 
 const available = dovecotAvailable('mailbox: poll --once');
 
@@ -266,12 +265,8 @@ describe.skipIf(!available)('poll --once against Dovecot', () => {
 
   it('a flagged \\Deleted mail that runs out of attempts goes to Unsaved without the flag (no EXPUNGE takes it there)', async () => {
     const f = folders('FlaggedUnsaved');
-    const db = tempDbUrl('poll-flagged-unsaved');
     // a database that opens but refuses this report: a failure of the mail, counted as an attempt
-    await (await openStore(db)).close();
-    const raw = new Database(db.slice('sqlite:'.length));
-    raw.exec(`CREATE TRIGGER refuse BEFORE INSERT ON aggregate_reports WHEN NEW.report_id = 'flagged-unsaved' BEGIN SELECT RAISE(ABORT, 'refused'); END`);
-    raw.close();
+    const db = await refusingDb(tempDbUrl('poll-flagged-unsaved').slice('sqlite:'.length), 'flagged-unsaved');
     await appendMails(dovecot, f.mailbox, [await reportMail(aggregateXml('flagged-unsaved'), 'f.xml', { seq: 1 })], ['\\Deleted']);
     const results: MessageResult[] = [];
     await poll({ settings: pollSettings(dovecot, { ...f, maxAttempts: 1 }), db, limits: DEFAULT_LIMITS, once: true, onResult: (r) => results.push(r) });
