@@ -1,12 +1,12 @@
 /**
- * mailparser's simpleParser, loaded on first use: most inputs are not mail, and loading mailparser (and the
- * modules it pulls in) took about a tenth of a second of every command's start-up.
+ * mailparser's simpleParser (the promise form), loaded on first use: most inputs are not mail, and loading
+ * mailparser (and the modules it pulls in) took about a tenth of a second of every command's start-up.
  */
-import type { simpleParser as SimpleParser } from 'mailparser';
+import type { ParsedMail, SimpleParserOptions, Source } from 'mailparser';
 
-let loaded: Promise<typeof SimpleParser> | null = null;
+let loaded: Promise<typeof import('mailparser').simpleParser> | null = null;
 
-export const simpleParser = (async (...args: Parameters<typeof SimpleParser>) => {
+export async function simpleParser(source: Source, options?: SimpleParserOptions): Promise<ParsedMail> {
   loaded ??= import('mailparser').then((m) => m.simpleParser);
-  return (await loaded)(...args);
-}) as typeof SimpleParser;
+  return (await loaded)(source, options);
+}

@@ -251,22 +251,17 @@ function factsOf(rec: AggregateRecord, json: RecordJson, policy: RollupPeriod['p
 }
 
 const NULL_MARK = '\u0002';
+/** a value holding one of the key's own marks (or the JSON form's) is keyed by JSON instead: never ambiguous */
+const MARKS = /[\u0001-\u0003]/;
 
 /**
  * The record's remaining fact inputs as one memo key: joined with SEP (null as NULL_MARK) — cheaper than JSON
- * for every record — unless a value holds one of those characters, which only JSON keeps unambiguous.
+ * for every record — or, when a value holds one of those marks, as '\u0003' + JSON.
  */
 function restKey(rec: AggregateRecord): string {
-  const { headerFrom: a, dkimEval: b, spfEval: c, envelopeFrom: d } = rec;
-  const key = `${a ?? NULL_MARK}${SEP}${b ?? NULL_MARK}${SEP}${c ?? NULL_MARK}${SEP}${d ?? NULL_MARK}`;
-  // four values and three separators: any more marks means a value contained one
-  let marks = 0;
-  for (let i = 0; i < key.length; i++) {
-    const code = key.charCodeAt(i);
-    if (code === 1 || code === 2) marks++;
-  }
-  const expected = 3 + (a == null ? 1 : 0) + (b == null ? 1 : 0) + (c == null ? 1 : 0) + (d == null ? 1 : 0);
-  return marks === expected ? key : '\u0003' + JSON.stringify([a, b, c, d]);
+  const values = [rec.headerFrom, rec.dkimEval, rec.spfEval, rec.envelopeFrom];
+  if (values.some((v) => v != null && MARKS.test(v))) return '\u0003' + JSON.stringify(values);
+  return values.map((v) => v ?? NULL_MARK).join(SEP);
 }
 
 /** as IP_SQL (and without the key separator, which no address contains) */

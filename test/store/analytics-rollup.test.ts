@@ -93,6 +93,19 @@ for (const target of TARGETS) {
       for (let d = D0 - 3 * DAY; d < D0 + 4 * DAY; d += DAY) expect(days.has(d)).toBe(true);
     });
 
+    it('records whose fields only look alike once joined (control characters in them) keep their own facts', async () => {
+      const db = await fresh();
+      // joined with the memo's separators both read "example.com␁fail␁pass␁␂␁ef.test"; only B passes SPF (spfEval)
+      const base = { dkim: [], spf: [], headerFrom: 'example.com' };
+      const a = record(0, { ...base, dkimEval: 'fail\u0001pass', spfEval: null, envelopeFrom: 'ef.test' });
+      const b = record(1, { ...base, dkimEval: 'fail', spfEval: 'pass', envelopeFrom: '\u0002\u0001ef.test', sourceIp: '192.0.2.9' });
+      const reports = [{ header: header('lookalike', D0, D0 + DAY - 1), records: [a, b] }];
+      await ingest(db, reports);
+      const stored = await storedRollups(db.driver);
+      expect(entries(stored.domains)).toEqual(entries(expectedRollups(reports).domains));
+      expect(entries(stored.sources)).toEqual(entries(expectedRollups(reports).sources));
+    });
+
     it('a duplicate report adds nothing; a report that fails mid-way leaves no rollup rows', async () => {
       const db = await fresh();
       const reports = corpus().slice(0, 2);

@@ -5,7 +5,7 @@
  * "checked N min ago" survives a restart and GET …/history tells when the records changed.
  */
 import { Router } from 'express';
-import type { DomainCheck, ReportedPolicy, ReportSource } from '../../dns/check-types.ts';
+import type { DomainCheck, ReportedPolicy, ReportedPolicySource, ReportSource } from '../../dns/check-types.ts';
 import { normalizeDomain } from '../../dns/check-domain.ts';
 import { createStoreSelectorSource } from '../../store/analytics-selector-source.ts';
 import { createCheckHistoryStore, type CheckPeriod } from '../../store/check-history-store.ts';
@@ -23,6 +23,7 @@ const HISTORY_LIMIT = 50;
 export function dnsRoutes(ctx: AppContext): Router {
   const router = Router();
   const history = createCheckHistoryStore(ctx.db.driver);
+  const reports = createStoreSelectorSource(ctx.db.driver);
   // concurrent requests share one run of the checker (both see cached: false): record each check once
   const recorded = new WeakSet<DomainCheck>();
   const record = async (check: DomainCheck) => {
@@ -52,7 +53,7 @@ export function dnsRoutes(ctx: AppContext): Router {
   const run = async (raw: string, force: boolean) => {
     if (!ctx.checker) throw new HttpError(503, 'checks-unavailable', 'DNS checks are not configured on this server');
     const domain = domainOf(raw);
-    const { selectors, reportSources, reportedPolicy } = await reportFacts(ctx, domain);
+    const { selectors, reportSources, reportedPolicy } = await reportFacts(ctx, reports, domain);
     const result = await ctx.checker.check(domain, { selectors, reportSources, reportedPolicy, force });
     ctx.checkLog.remember(result.check);
     if (!result.cached) await record(result.check);
@@ -91,9 +92,13 @@ function summaryOf(period: CheckPeriod | null): { domain: string; checkedAt: str
 }
 
 /** the DKIM selectors and source IPs the reports show for the domain (none when analytics is unavailable) */
-async function reportFacts(ctx: AppContext, domain: string): Promise<{ selectors: string[]; reportSources: ReportSource[]; reportedPolicy: ReportedPolicy | null }> {
+async function reportFacts(
+  ctx: AppContext,
+  reports: ReportedPolicySource,
+  domain: string,
+): Promise<{ selectors: string[]; reportSources: ReportSource[]; reportedPolicy: ReportedPolicy | null }> {
   // the policy the stored reports show, and since when ("p=none for long")
-  const reportedPolicy = await createStoreSelectorSource(ctx.db.driver).reportedPolicyFor(domain);
+  const reportedPolicy = await reports.reportedPolicyFor(domain);
   if (!ctx.analytics) return { selectors: [], reportSources: [], reportedPolicy };
   const [selectorRows, sourceRows] = await Promise.all([ctx.analytics.selectors({ domain }), ctx.analytics.sources({ domain })]);
   const selectors = [
